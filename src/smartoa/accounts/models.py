@@ -1,0 +1,77 @@
+"""Accounts (people) and their roles on contracts."""
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **extra):
+        if not email:
+            raise ValueError("an e-mail address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password) if password else user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True, must_change_password=False)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person: an operator (staff) or a producer-side user (Producteur / Gestionnaire)."""
+
+    email = models.EmailField(_("adresse e-mail"), unique=True)
+    full_name = models.CharField(_("nom"), max_length=200, blank=True)
+    is_staff = models.BooleanField(_("opérateur"), default=False)
+    is_active = models.BooleanField(_("actif"), default=True)
+    must_change_password = models.BooleanField(_("doit changer son mot de passe"), default=True)
+    language = models.CharField(_("langue"), max_length=5, default="fr", choices=[("fr", "Français"), ("en", "English")])
+    date_joined = models.DateTimeField(_("créé le"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("compte")
+        verbose_name_plural = _("comptes")
+
+    def __str__(self):
+        return self.email
+
+
+class Role(models.Model):
+    """Links an account to a contract: holder (Producteur) or manager (Gestionnaire, at most one per contract).
+
+    Both roles have full rights on the contract (no read-only level exists, per the seed).
+    """
+
+    class Kind(models.TextChoices):
+        HOLDER = "holder", _("Producteur")
+        MANAGER = "manager", _("Gestionnaire")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles")
+    contract = models.ForeignKey("contracts.Contract", on_delete=models.CASCADE, related_name="roles")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("rôle")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "contract"], name="role_one_per_user_contract"),
+            models.UniqueConstraint(
+                fields=["contract"], condition=Q(kind="manager"), name="role_one_manager_per_contract"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.get_kind_display()} — {self.contract}"

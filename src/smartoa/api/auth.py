@@ -1,0 +1,115 @@
+"""API caller authentication: Bearer token + (in production) the contract's IP allow-list.
+
+One SQL statement per call, no ORM objects and no cache, so a revoked token or a removed IP is refused on the
+very next request by every worker. The same statement also returns the contract's latest consigne document,
+which is all the hot path ``GET /api/v1/effacement`` needs.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+
+from smartoa.contracts.ips import client_ip
+from smartoa.contracts.tokens import hash_token, looks_like_token
+
+log = logging.getLogger("smartoa.security")
+
+LAST_USE_GRANULARITY = timedelta(minutes=5)
+
+_CALLER_SQL = """
+SELECT t.id, t.contract_id, c.contract_id, t.prefix,
+       CASE WHEN t.revoked_at IS NOT NULL OR NOT c.active THEN 1 ELSE 0 END,
+       CASE WHEN t.expires_at <= %s THEN 1 ELSE 0 END,
+       CASE WHEN EXISTS (SELECT 1 FROM contracts_allowedip a
+                         WHERE a.contract_id = t.contract_id AND a.address = %s) THEN 1 ELSE 0 END,
+       CASE WHEN t.last_used_at IS NULL OR t.last_used_at < %s THEN 1 ELSE 0 END,
+       (SELECT v.document FROM consignes_consigneversion v WHERE v.contract_id = t.contract_id
+        ORDER BY v.delivery_day DESC, v.number DESC LIMIT 1)
+FROM contracts_apitoken t JOIN contracts_contract c ON c.id = t.contract_id
+WHERE t.token_hash = %s
+"""
+
+
+class ApiError(Exception):
+    """An API refusal, rendered as ``{"error": code, "message": text}`` with ``status``."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+
+def unauthorized(code: str, message: str) -> ApiError:
+    return ApiError(401, code, message, {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{code}"'})
+
+
+@dataclass(frozen=True, slots=True)
+class ApiCaller:
+    token_pk: int
+    contract_pk: int
+    contract_id: str
+    token_prefix: str
+    ip: str
+    latest_document: str | None
+
+
+def caller_ip(remote_addr: str, forwarded_for: str | None) -> str:
+    return client_ip(remote_addr, forwarded_for, settings.SMARTOA_TRUSTED_PROXIES)
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token of an ``Authorization: Bearer`` header; ApiError 401 when missing or malformed."""
+    if not authorization:
+        raise unauthorized("missing_token", "Authorization: Bearer <token> is required")
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise unauthorized("malformed_token", "the Authorization header must be 'Bearer <token>'")
+    if not looks_like_token(token):
+        raise unauthorized("unknown_token", "this token is not valid")
+    return token
+
+
+def authenticate(authorization: str | None, ip: str, now: datetime) -> ApiCaller:
+    """Identify the calling contract or raise ApiError (401 token problems, 403 IP not allowed).
+
+    Changes: stamps the token's ``last_used_at`` (at most every five minutes, to keep the hot path read-only).
+    """
+    token = bearer_token(authorization)
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CALLER_SQL,
+            [
+                ops.adapt_datetimefield_value(now),
+                ip,
+                ops.adapt_datetimefield_value(now - LAST_USE_GRANULARITY),
+                hash_token(token),
+            ],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            log.warning("api refused: unknown token from %s", ip)
+            raise unauthorized("unknown_token", "this token is not valid")
+        token_pk, contract_pk, contract_id, prefix, revoked, expired, ip_allowed, stale, document = row
+        if revoked:
+            log.warning("api refused: revoked token %s… of %s from %s", prefix, contract_id, ip)
+            raise unauthorized("revoked_token", "this token has been revoked; use the contract's current token")
+        if expired:
+            log.warning("api refused: expired token %s… of %s from %s", prefix, contract_id, ip)
+            raise unauthorized("expired_token", "this token has expired; generate a new one in the portal")
+        if settings.PRODUCTION and not ip_allowed:
+            log.warning("api refused: %s not allowed for %s", ip, contract_id)
+            raise ApiError(403, "ip_not_allowed", f"the address {ip} is not declared for this contract")
+        if stale:
+            cursor.execute(
+                "UPDATE contracts_apitoken SET last_used_at = %s WHERE id = %s",
+                [ops.adapt_datetimefield_value(now), token_pk],
+            )
+    if isinstance(document, memoryview | bytes):
+        document = bytes(document).decode()
+    return ApiCaller(token_pk, contract_pk, contract_id, prefix, ip, document)

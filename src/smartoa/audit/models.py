@@ -1,0 +1,20 @@
+"""The audit log of security and business events. Rows are only ever added."""
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditEvent(models.Model):
+    at = models.DateTimeField(db_index=True)
+    action = models.CharField(max_length=64, db_index=True)
+    actor = models.CharField(max_length=200, help_text="who: an e-mail, 'cli', 'api:<token prefix>', 'system'")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    contract = models.ForeignKey("contracts.Contract", null=True, blank=True, on_delete=models.SET_NULL)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.actor}"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ConsignesConfig(AppConfig):
+    name = "smartoa.consignes"
+    label = "consignes"

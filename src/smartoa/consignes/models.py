@@ -1,0 +1,100 @@
+"""Consignes (one per contract and delivery day), their immutable versions, acknowledgments, HLAR overrides."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Consigne(models.Model):
+    """The stop order of one contract for one delivery day; its content lives in versions (the current one is
+    the highest ``number``)."""
+
+    contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="consignes")
+    delivery_day = models.DateField(_("date de livraison"))
+
+    class Meta:
+        verbose_name = _("consigne")
+        constraints = [models.UniqueConstraint(fields=["contract", "delivery_day"], name="consigne_one_per_day")]
+        ordering = ["-delivery_day"]
+
+    def __str__(self):
+        return f"{self.contract_id} {self.delivery_day}"
+
+
+class ImmutableError(Exception):
+    """Raised on an attempt to change or delete a published version."""
+
+
+class ConsigneVersion(models.Model):
+    """One published state of a consigne. Never changed or deleted once written.
+
+    ``document`` holds the exact API JSON (written once at publication, served as is by the hot path).
+    """
+
+    consigne = models.ForeignKey(Consigne, on_delete=models.PROTECT, related_name="versions")
+    # Copies of the consigne's keys, so that the API's hot path finds the latest document with one index.
+    contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="+")
+    delivery_day = models.DateField()
+    number = models.PositiveIntegerField()
+    created_at = models.DateTimeField(_("date de mise à jour"))
+    created_by = models.CharField(max_length=200)
+    reason = models.TextField(_("motif"), blank=True)
+    has_stop = models.BooleanField()
+    periods = models.JSONField()
+    document = models.TextField()
+
+    class Meta:
+        verbose_name = _("version de consigne")
+        constraints = [models.UniqueConstraint(fields=["consigne", "number"], name="version_unique_number")]
+        indexes = [models.Index(fields=["contract", "delivery_day", "number"], name="version_latest_idx")]
+        ordering = ["consigne", "number"]
+
+    def __str__(self):
+        return f"{self.consigne} v{self.number}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableError("a published consigne version cannot be changed; publish a new version")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableError("a published consigne version cannot be deleted")
+
+
+class Acknowledgment(models.Model):
+    """A producer's acknowledgment (acquiescement) of one version of a day's consigne."""
+
+    class Channel(models.TextChoices):
+        API = "api", "API"
+        PORTAL = "portal", _("Portail")
+
+    consigne = models.ForeignKey(Consigne, on_delete=models.PROTECT, related_name="acknowledgments")
+    version = models.ForeignKey(ConsigneVersion, on_delete=models.PROTECT, related_name="acknowledgments")
+    acknowledged_at = models.DateTimeField()
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    token = models.ForeignKey("contracts.ApiToken", null=True, blank=True, on_delete=models.PROTECT)
+    actor = models.CharField(max_length=200)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("acquiescement")
+        ordering = ["-acknowledged_at", "-id"]
+
+    def __str__(self):
+        return f"{self.version} acknowledged {self.acknowledged_at:%Y-%m-%d %H:%M}"
+
+
+class HlarOverride(models.Model):
+    """A postponed (or explicitly set) HLAR for one delivery day, instead of the default D−1 16:30."""
+
+    delivery_day = models.DateField(unique=True)
+    hlar_at = models.DateTimeField()
+    set_at = models.DateTimeField()
+    set_by = models.CharField(max_length=200)
+
+    class Meta:
+        verbose_name = "HLAR"
+
+    def __str__(self):
+        return f"{self.delivery_day}: {self.hlar_at}"

@@ -1,0 +1,116 @@
+"""Contracts, their eligibility rules, allowed IPs and API tokens."""
+
+from decimal import Decimal
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+CONTRACT_ID_PATTERN = r"^[A-Z0-9]{3,32}$"
+
+
+class Sector(models.TextChoices):
+    PV = "pv", _("Photovoltaïque")
+    WIND_ONSHORE = "wind_onshore", _("Éolien terrestre")
+    WIND_OFFSHORE = "wind_offshore", _("Éolien en mer")
+
+
+class PowerUnit(models.TextChoices):
+    MW = "MW", "MW"
+    MWC = "MWc", "MWc"
+
+
+class Contract(models.Model):
+    """A purchase-obligation (OA) contract, identified by the buyer's ``BOA…`` id."""
+
+    contract_id = models.CharField(
+        _("identifiant contrat"),
+        max_length=32,
+        unique=True,
+        validators=[RegexValidator(CONTRACT_ID_PATTERN, _("lettres majuscules et chiffres uniquement"))],
+    )
+    name = models.CharField(_("nom de l'installation"), max_length=200)
+    network_id = models.CharField(_("identifiant gestionnaire de réseau"), max_length=64, blank=True)
+    sector = models.CharField(_("filière"), max_length=20, choices=Sector.choices)
+    installed_power = models.DecimalField(_("puissance installée"), max_digits=10, decimal_places=3)
+    power_unit = models.CharField(_("unité"), max_length=3, choices=PowerUnit.choices)
+    active = models.BooleanField(_("actif"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("contrat")
+        ordering = ["contract_id"]
+
+    def __str__(self):
+        return self.contract_id
+
+    @property
+    def allows_limitation(self) -> bool:
+        """Offshore wind may be asked to limit (fractional values); others only to stop."""
+        return self.sector == Sector.WIND_OFFSHORE
+
+
+class EligibilityRule(models.Model):
+    """From ``effective_from`` on, contracts of ``sector`` with at least ``min_power_mw`` are in scope.
+
+    The rule in force on a day is the one of the sector with the latest ``effective_from`` not after it.
+    """
+
+    sector = models.CharField(max_length=20, choices=Sector.choices)
+    min_power_mw = models.DecimalField(_("puissance minimale (MW ou MWc)"), max_digits=10, decimal_places=3)
+    effective_from = models.DateField(_("en vigueur à partir du"))
+    source = models.CharField(_("texte de référence"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("règle d'éligibilité")
+        constraints = [models.UniqueConstraint(fields=["sector", "effective_from"], name="eligibility_unique_day")]
+        ordering = ["sector", "effective_from"]
+
+    def __str__(self):
+        return f"{self.sector} ≥ {self.min_power_mw} from {self.effective_from}"
+
+    def admits(self, installed_power: Decimal) -> bool:
+        return installed_power >= self.min_power_mw
+
+
+class AllowedIP(models.Model):
+    """A public fixed IP address (v4 or v6, no range, no name) allowed to call the API for a contract."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="allowed_ips")
+    address = models.GenericIPAddressField(_("adresse IP"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("adresse IP autorisée")
+        verbose_name_plural = _("adresses IP autorisées")
+        constraints = [models.UniqueConstraint(fields=["contract", "address"], name="allowed_ip_unique")]
+
+    def __str__(self):
+        return f"{self.contract_id} {self.address}"
+
+
+class ApiToken(models.Model):
+    """A contract's API token. Only its SHA-256 hash is stored; at most one is active per contract."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(_("début du jeton"), max_length=12)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("jeton API")
+        verbose_name_plural = _("jetons API")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract"], condition=Q(revoked_at__isnull=True), name="token_one_active_per_contract"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.contract_id} {self.prefix}…"

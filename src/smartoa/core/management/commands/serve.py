@@ -1,0 +1,35 @@
+"""``smartoa serve``: portal + API on a production WSGI server (gunicorn), or Django's autoreloader (--dev)."""
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
+
+
+class Command(BaseCommand):
+    help = "Run the portal and the API (gunicorn, several workers; --dev for Django's autoreloading server)."
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=settings.SMARTOA_WORKERS)
+        parser.add_argument("--dev", action="store_true", help="development server with autoreload")
+        parser.add_argument("--access-log", default=None, help="file for the access log ('-' for stdout)")
+
+    def handle(self, *args, host, port, workers, dev, access_log, **options):
+        if not 0 < port < 65536:
+            raise CommandError(f"--port {port} is not a TCP port")
+        if workers < 1:
+            raise CommandError("--workers must be at least 1")
+        if dev:
+            if settings.PRODUCTION:
+                raise CommandError("--dev is refused in production")
+            call_command("runserver", f"{host}:{port}")
+            return
+        from smartoa.server import run
+
+        call_command("collectstatic", interactive=False, verbosity=0)
+
+        connections.close_all()  # never share a database connection with forked workers
+        run(host=host, port=port, workers=workers, access_log=access_log)

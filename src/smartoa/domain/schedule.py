@@ -1,0 +1,166 @@
+"""Consigne schedules: periods covering a local day, their validation and the API document. Pure.
+
+A schedule is the ordered list of periods ``[start, end)`` with a value (1.0 = stop, 0.0 = no stop,
+a fraction = limitation, offshore wind only) that covers the whole local day, contiguously.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from smartoa.domain.calendar import STEP_5, day_bounds, has_local_offset, iso, parse_day, parse_instant
+
+ALLOWED_VALUES = (0.0, 1.0)
+
+
+class ScheduleError(ValueError):
+    """A consigne document that cannot be accepted; the message says why, in plain words."""
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    start: datetime
+    end: datetime
+    value: float
+
+    def as_json(self) -> dict:
+        return {"start_date": iso(self.start), "end_date": iso(self.end), "value": float(self.value)}
+
+
+@dataclass(frozen=True, slots=True)
+class ConsigneDocument:
+    """A parsed and validated consigne for one contract and one delivery day."""
+
+    contract_id: str
+    delivery_day: date
+    periods: tuple[Period, ...]
+
+    @property
+    def has_stop(self) -> bool:
+        return any(p.value > 0 for p in self.periods)
+
+
+def validate_periods(day: date, periods: list[Period], *, allow_fractions: bool = False) -> None:
+    """Raise ScheduleError unless ``periods`` cover ``day`` exactly, sorted, contiguous, on the 5-minute grid."""
+    if not periods:
+        raise ScheduleError("data is empty: the consigne must cover the whole day")
+    start, end = day_bounds(day)
+    for n, period in enumerate(periods, start=1):
+        for label, moment in (("start_date", period.start), ("end_date", period.end)):
+            if not has_local_offset(moment):
+                raise ScheduleError(
+                    f"period {n}: {label} {moment.isoformat()} has the wrong offset for Europe/Paris "
+                    f"at that instant (expected {iso(moment)[-6:]})"
+                )
+            if (moment - start) % STEP_5:
+                raise ScheduleError(f"period {n}: {label} {moment.isoformat()} is not on a 5-minute boundary")
+        if period.end <= period.start:
+            raise ScheduleError(f"period {n}: end_date is not after start_date")
+        value = period.value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ScheduleError(f"period {n}: value must be a number, not {value!r}")
+        if allow_fractions:
+            if not 0.0 <= value <= 1.0:
+                raise ScheduleError(f"period {n}: value {value} is outside [0.0, 1.0]")
+        elif value not in ALLOWED_VALUES:
+            raise ScheduleError(
+                f"period {n}: value {value} is not allowed (0.0 or 1.0; fractions only for offshore wind)"
+            )
+    if periods[0].start != start:
+        raise ScheduleError(f"the first period starts at {iso(periods[0].start)}, not at {iso(start)}")
+    if periods[-1].end != end:
+        raise ScheduleError(
+            f"the last period ends at {iso(periods[-1].end)}, not at {iso(end)} "
+            f"(this day lasts {int((end - start).total_seconds() // 3600)} hours)"
+        )
+    for n, (before, after) in enumerate(zip(periods, periods[1:], strict=False), start=2):
+        if after.start < before.end:
+            raise ScheduleError(f"period {n} overlaps the previous one (starts {iso(after.start)})")
+        if after.start > before.end:
+            raise ScheduleError(f"gap before period {n}: nothing from {iso(before.end)} to {iso(after.start)}")
+
+
+def parse_document(raw: object, *, allow_fractions=None) -> ConsigneDocument:
+    """Parse one consigne in the API format and validate it; ScheduleError on any problem.
+
+    ``allow_fractions`` is a callable ``contract_id -> bool`` (offshore contracts may limit) or a bool.
+    ``update_date`` in the input is ignored: the platform stamps each version itself.
+    """
+    if not isinstance(raw, dict):
+        raise ScheduleError("a consigne must be a JSON object")
+    contract_id = raw.get("id")
+    if not isinstance(contract_id, str) or not contract_id:
+        raise ScheduleError("'id' (the contract id) is missing")
+    try:
+        day = parse_day(raw.get("application_date"))
+    except ValueError as exc:
+        raise ScheduleError(f"{contract_id}: application_date: {exc}") from None
+    data = raw.get("data")
+    if not isinstance(data, list):
+        raise ScheduleError(f"{contract_id}: 'data' must be a list of periods")
+    periods = []
+    for n, item in enumerate(data, start=1):
+        if not isinstance(item, dict) or not {"start_date", "end_date", "value"} <= item.keys():
+            raise ScheduleError(f"{contract_id}: period {n} needs start_date, end_date and value")
+        try:
+            start, end = parse_instant(item["start_date"]), parse_instant(item["end_date"])
+        except ValueError as exc:
+            raise ScheduleError(f"{contract_id}: period {n}: {exc}") from None
+        periods.append(Period(start, end, item["value"]))
+    fractions = allow_fractions(contract_id) if callable(allow_fractions) else bool(allow_fractions)
+    try:
+        validate_periods(day, periods, allow_fractions=fractions)
+    except ScheduleError as exc:
+        raise ScheduleError(f"{contract_id} {day.isoformat()}: {exc}") from None
+    normalised = tuple(Period(p.start, p.end, float(p.value)) for p in periods)
+    return ConsigneDocument(contract_id, day, normalised)
+
+
+def render_document(contract_id: str, update_date: datetime, delivery_day: date, periods) -> bytes:
+    """The API document, in the seed's key order and layout (2-space indent), as UTF-8 bytes."""
+    document = {
+        "id": contract_id,
+        "update_date": iso(update_date),
+        "application_date": delivery_day.isoformat(),
+        "data": [p.as_json() for p in periods],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False).encode()
+
+
+def no_stop_periods(day: date) -> tuple[Period, ...]:
+    """The schedule of a day without any stop: one period at 0.0."""
+    start, end = day_bounds(day)
+    return (Period(start, end, 0.0),)
+
+
+def stop_intervals(periods) -> list[tuple[datetime, datetime, float]]:
+    """Merge consecutive stop periods (value > 0) into intervals [start, end) with their value."""
+    merged: list[tuple[datetime, datetime, float]] = []
+    for p in periods:
+        if p.value <= 0:
+            continue
+        if merged and merged[-1][1] == p.start and merged[-1][2] == p.value:
+            merged[-1] = (merged[-1][0], p.end, p.value)
+        else:
+            merged.append((p.start, p.end, p.value))
+    return merged
+
+
+def periods_from_json(data: list[dict]) -> tuple[Period, ...]:
+    """Rebuild stored periods (already validated) from their JSON form."""
+    return tuple(Period(parse_instant(d["start_date"]), parse_instant(d["end_date"]), float(d["value"])) for d in data)
+
+
+__all__ = [
+    "ConsigneDocument",
+    "Period",
+    "ScheduleError",
+    "no_stop_periods",
+    "parse_document",
+    "periods_from_json",
+    "render_document",
+    "stop_intervals",
+    "validate_periods",
+]
