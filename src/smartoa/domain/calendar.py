@@ -2,6 +2,9 @@
 
 A local day runs from local midnight to the next local midnight: 24 hours, or 23/25 hours on the days
 daylight-saving time starts/ends. Never build a day as 24 hours.
+
+Beware: Python subtracts and compares two datetimes sharing one tzinfo (e.g. both PARIS) on the wall clock,
+ignoring the offset. Do interval arithmetic in UTC (``astimezone(UTC)``), as the functions below do.
 """
 
 from __future__ import annotations

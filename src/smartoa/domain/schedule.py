@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from smartoa.domain.calendar import STEP_5, day_bounds, has_local_offset, iso, parse_day, parse_instant
+from smartoa.domain.calendar import STEP_5, day_bounds, day_length, has_local_offset, iso, parse_day, parse_instant
 
 ALLOWED_VALUES = (0.0, 1.0)
 
@@ -73,7 +73,7 @@ def validate_periods(day: date, periods: list[Period], *, allow_fractions: bool 
     if periods[-1].end != end:
         raise ScheduleError(
             f"the last period ends at {iso(periods[-1].end)}, not at {iso(end)} "
-            f"(this day lasts {int((end - start).total_seconds() // 3600)} hours)"
+            f"(this day lasts {day_length(day) // timedelta(hours=1)} hours)"
         )
     for n, (before, after) in enumerate(zip(periods, periods[1:], strict=False), start=2):
         if after.start < before.end:

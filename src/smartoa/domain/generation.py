@@ -1,0 +1,72 @@
+"""Consigne generation from the 15-minute day-ahead prices of a delivery day. Pure.
+
+Every quarter-hour priced below the threshold is a stop quarter-hour; consecutive ones form a stop window
+[t0, t1). Each window becomes a stop period [t0 − lead, t1) (lead: 5 minutes, for the ramp-down), never moved
+before the day's local midnight; the rest of the day is 0.0. Arithmetic is done on instants (UTC), so the
+23- and 25-hour days come out right.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from smartoa.domain.calendar import PARIS, STEP_15, day_bounds, step_count
+from smartoa.domain.schedule import Period
+
+RAMP_LEAD = timedelta(minutes=5)
+
+
+def stop_windows(day: date, prices, threshold: float = 0.0) -> list[tuple[datetime, datetime]]:
+    """The runs of quarter-hours priced strictly below ``threshold``, as [t0, t1) instants (Europe/Paris)."""
+    count = step_count(day, STEP_15)
+    if len(prices) != count:
+        raise ValueError(f"{day.isoformat()} has {count} quarter-hours, {len(prices)} prices given")
+    origin = day_bounds(day)[0].astimezone(UTC)
+    windows: list[tuple[datetime, datetime]] = []
+    run_start = None
+    for n, price in enumerate([*prices, None]):
+        below = price is not None and price < threshold
+        if below and run_start is None:
+            run_start = n
+        elif not below and run_start is not None:
+            windows.append(((origin + run_start * STEP_15).astimezone(PARIS), (origin + n * STEP_15).astimezone(PARIS)))
+            run_start = None
+    return windows
+
+
+def periods_from_windows(day: date, windows, lead: timedelta = RAMP_LEAD) -> tuple[Period, ...]:
+    """The day's contiguous schedule: each window [t0, t1) stops from max(t0 − lead, midnight) to t1."""
+    day_start, day_end = (moment.astimezone(UTC) for moment in day_bounds(day))
+    periods: list[Period] = []
+    cursor = day_start
+    for t0, t1 in windows:
+        stop_start = max(t0.astimezone(UTC) - lead, day_start, cursor)
+        stop_end = t1.astimezone(UTC)
+        if stop_start > cursor:
+            periods.append(Period(cursor.astimezone(PARIS), stop_start.astimezone(PARIS), 0.0))
+        if periods and periods[-1].value == 1.0 and periods[-1].end.astimezone(UTC) == stop_start:
+            periods[-1] = Period(periods[-1].start, stop_end.astimezone(PARIS), 1.0)
+        else:
+            periods.append(Period(stop_start.astimezone(PARIS), stop_end.astimezone(PARIS), 1.0))
+        cursor = stop_end
+    if cursor < day_end:
+        periods.append(Period(cursor.astimezone(PARIS), day_end.astimezone(PARIS), 0.0))
+    return tuple(periods)
+
+
+def generate_periods(day: date, prices, threshold: float = 0.0, lead: timedelta = RAMP_LEAD) -> tuple[Period, ...]:
+    """The consigne schedule of ``day`` from its quarter-hour prices (see the module docstring)."""
+    return periods_from_windows(day, stop_windows(day, prices, threshold), lead)
+
+
+def describe(periods) -> str:
+    """A short human summary: 'no stop' or 'stop 11:55–18:00, 20:00–24:00' (local times)."""
+    day_end = periods[-1].end if periods else None
+    parts = []
+    for p in periods:
+        if p.value <= 0:
+            continue
+        end = "24:00" if p.end == day_end else p.end.astimezone(PARIS).strftime("%H:%M")
+        value = "" if p.value == 1.0 else f" at {p.value:g}"
+        parts.append(f"{p.start.astimezone(PARIS).strftime('%H:%M')}–{end}{value}")
+    return "stop " + ", ".join(parts) if parts else "no stop"
