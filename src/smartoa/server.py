@@ -8,8 +8,8 @@ ACCESS_LOG_FORMAT = '%(h)s pid=%(p)s "%(r)s" %(s)s %(b)s %(M)sms'
 
 
 class SmartOAServer(BaseApplication):
-    def __init__(self, options: dict):
-        self.options = options
+    def __init__(self, options: dict, app: str = "smartoa.wsgi:application"):
+        self.options, self.app = options, app
         super().__init__()
 
     def load_config(self):
@@ -17,17 +17,29 @@ class SmartOAServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from smartoa.wsgi import application
+        from gunicorn.util import import_app
 
-        return application
+        return import_app(self.app)
 
 
-def run(*, host: str, port: int, workers: int, access_log: str | None = None) -> None:
-    """Serve until stopped (SIGTERM/SIGINT). Blocks."""
+def _flush_on_exit(server, worker):
+    from smartoa.api.auth import flush_last_use
+
+    try:
+        flush_last_use()
+    except Exception:  # noqa: BLE001 - a worker must exit even if the database is gone
+        server.log.exception("could not write the tokens' last use on exit")
+
+
+def run(*, host: str, port: int, workers: int, threads: int = 4, access_log: str | None = None,
+        app: str = "smartoa.wsgi:application") -> None:
+    """Serve ``app`` until stopped (SIGTERM/SIGINT). Blocks. The benchmarks serve their baseline the same way."""
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": "sync",
+        # Threads + keep-alive: measured 1.6x the sync worker on the hot path (bench/api_load).
+        "worker_class": "gthread",
+        "threads": threads,
         "preload_app": True,
         "timeout": 30,
         "graceful_timeout": 10,
@@ -37,5 +49,6 @@ def run(*, host: str, port: int, workers: int, access_log: str | None = None) ->
         "errorlog": "-",
         "loglevel": "warning",
         "proc_name": "smartoa",
+        "worker_exit": _flush_on_exit,
     }
-    SmartOAServer(options).run()
+    SmartOAServer(options, app).run()

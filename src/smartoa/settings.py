@@ -109,6 +109,7 @@ SMARTOA_TOLERANCE_KWH = _env_float("SMARTOA_TOLERANCE_KWH", 0.0)
 SMARTOA_TOLERANCE_PERCENT = _env_float("SMARTOA_TOLERANCE_PERCENT", 0.0)
 SMARTOA_HISTORY_MAX_DAYS = _env_int("SMARTOA_HISTORY_MAX_DAYS", 366)
 SMARTOA_WORKERS = _env_int("SMARTOA_WORKERS", 2)
+SMARTOA_THREADS = _env_int("SMARTOA_THREADS", 4)
 
 # --- Django --------------------------------------------------------------------------------------------
 
@@ -178,7 +179,7 @@ def _database() -> dict:
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000; PRAGMA mmap_size=268435456;",
         }
         # Tests use a file too, so that real server subprocesses can share the test database.
         name = Path(config["NAME"])

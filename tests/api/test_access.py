@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
+from smartoa.api.auth import flush_last_use
 from smartoa.contracts.models import ApiToken
 from smartoa.contracts.services import add_ips, remove_ips
 from smartoa.core.clock import now
@@ -169,16 +170,21 @@ def test_forged_forwarded_for_from_an_untrusted_client(two_contracts, wsgi, prod
 
 def test_last_use_is_recorded_without_a_write_per_request(two_contracts, wsgi, settings):
     (a, token), _ = two_contracts
-    settings.SMARTOA_NOW = parse_instant("2026-01-05T10:00:00+01:00")
+    flush_last_use()  # start from an empty buffer
+    settings.SMARTOA_NOW = first_use = parse_instant("2026-01-05T10:00:00+01:00")
     assert get(wsgi, token).status == 200
+    settings.SMARTOA_NOW = first_use + timedelta(seconds=31)
+    get(wsgi, token)  # the buffer is flushed every 30 s by the requests themselves
     row = ApiToken.objects.get(contract=a, revoked_at__isnull=True)
-    assert row.last_used_at == now()
-    settings.SMARTOA_NOW = now() + timedelta(minutes=2)
+    assert row.last_used_at == first_use
+    settings.SMARTOA_NOW = first_use + timedelta(minutes=4)
     get(wsgi, token)
-    assert ApiToken.objects.get(pk=row.pk).last_used_at == row.last_used_at  # within 5 minutes: unchanged
-    settings.SMARTOA_NOW = now() + timedelta(minutes=4)
+    flush_last_use()
+    assert ApiToken.objects.get(pk=row.pk).last_used_at == first_use  # within 5 minutes: unchanged
+    settings.SMARTOA_NOW = first_use + timedelta(minutes=6)
     get(wsgi, token)
-    assert ApiToken.objects.get(pk=row.pk).last_used_at == now()
+    flush_last_use()
+    assert ApiToken.objects.get(pk=row.pk).last_used_at == first_use + timedelta(minutes=6)
 
 
 def test_tokens_are_stored_hashed(two_contracts):

@@ -66,6 +66,9 @@ def _http_error(request, exc: HttpError):
     return json_error(request, exc.status_code, "error", str(exc))
 
 
-from smartoa.api import effacement  # noqa: E402  (routers register themselves on ``api``)
+from smartoa.api import acquiescement, effacement, history, token  # noqa: E402  (routers register on ``api``)
 
 api.add_router("", effacement.router)
+api.add_router("", history.router)
+api.add_router("", acquiescement.router)
+api.add_router("", token.router)

@@ -8,6 +8,7 @@ which is all the hot path ``GET /api/v1/effacement`` needs.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,6 +21,7 @@ from smartoa.contracts.tokens import hash_token, looks_like_token
 log = logging.getLogger("smartoa.security")
 
 LAST_USE_GRANULARITY = timedelta(minutes=5)
+LAST_USE_FLUSH_EVERY = timedelta(seconds=30)
 
 _CALLER_SQL = """
 SELECT t.id, t.contract_id, c.contract_id, t.prefix,
@@ -57,6 +59,51 @@ class ApiCaller:
     latest_document: str | None
 
 
+class LastUseBuffer:
+    """Per-process buffer of token last-use times, written in one statement every 30 s at most.
+
+    Keeps the hot path read-only: a write per request would serialise the workers on the database. At worst
+    (a worker killed) ``last_used_at`` lags by the flush interval; it is informational, never used for access.
+    """
+
+    def __init__(self):
+        self.pending: dict[int, datetime] = {}
+        self.last_flush: datetime | None = None
+        self.lock = threading.Lock()
+
+    def note(self, token_pk: int, moment: datetime) -> None:
+        with self.lock:
+            self.pending.setdefault(token_pk, moment)
+
+    def flush_if_due(self, moment: datetime) -> None:
+        if self.last_flush is None or moment < self.last_flush:  # first call, or the (test) clock went back
+            self.last_flush = moment
+        if self.pending and (moment - self.last_flush >= LAST_USE_FLUSH_EVERY or len(self.pending) >= 5000):
+            self.flush(moment)
+
+    def flush(self, moment: datetime | None = None) -> None:
+        with self.lock:
+            pending, self.pending = self.pending, {}
+            self.last_flush = moment
+        if not pending:
+            return
+        adapt = connection.ops.adapt_datetimefield_value
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                "UPDATE contracts_apitoken SET last_used_at = %s WHERE id = %s AND "
+                "(last_used_at IS NULL OR last_used_at < %s)",
+                [(adapt(at), pk, adapt(at)) for pk, at in pending.items()],
+            )
+
+
+_last_use = LastUseBuffer()
+
+
+def flush_last_use() -> None:
+    """Write the buffered last-use times now (tests, worker exit)."""
+    _last_use.flush()
+
+
 def caller_ip(remote_addr: str, forwarded_for: str | None) -> str:
     return client_ip(remote_addr, forwarded_for, settings.SMARTOA_TRUSTED_PROXIES)
 
@@ -77,7 +124,7 @@ def bearer_token(authorization: str | None) -> str:
 def authenticate(authorization: str | None, ip: str, now: datetime) -> ApiCaller:
     """Identify the calling contract or raise ApiError (401 token problems, 403 IP not allowed).
 
-    Changes: stamps the token's ``last_used_at`` (at most every five minutes, to keep the hot path read-only).
+    Changes: the token's ``last_used_at``, to within five minutes, written in batches (see LastUseBuffer).
     """
     token = bearer_token(authorization)
     ops = connection.ops
@@ -106,10 +153,8 @@ def authenticate(authorization: str | None, ip: str, now: datetime) -> ApiCaller
             log.warning("api refused: %s not allowed for %s", ip, contract_id)
             raise ApiError(403, "ip_not_allowed", f"the address {ip} is not declared for this contract")
         if stale:
-            cursor.execute(
-                "UPDATE contracts_apitoken SET last_used_at = %s WHERE id = %s",
-                [ops.adapt_datetimefield_value(now), token_pk],
-            )
+            _last_use.note(token_pk, now)
+    _last_use.flush_if_due(now)
     if isinstance(document, memoryview | bytes):
         document = bytes(document).decode()
     return ApiCaller(token_pk, contract_pk, contract_id, prefix, ip, document)

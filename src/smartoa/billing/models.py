@@ -1,1 +1,113 @@
-"""Models of this feature (see the issue that builds it)."""
+"""Compliance results (per run, contract-month and episode) and the recorded inputs of compensation."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from smartoa.contracts.models import Contract
+
+
+class ComplianceRun(models.Model):
+    """One computation of a month's compliance; its results replace the month's previous ones."""
+
+    month = models.DateField(_("mois"), db_index=True)
+    started_at = models.DateTimeField(_("début du calcul"))
+    finished_at = models.DateTimeField(_("fin du calcul"))
+    actor = models.CharField(max_length=200)
+    tolerance_kwh = models.FloatField(_("tolérance (kWh par pas)"))
+    tolerance_percent = models.FloatField(_("tolérance (% de la puissance installée)"))
+    contracts = models.PositiveIntegerField(_("contrats"))
+    episodes = models.PositiveIntegerField(_("épisodes"))
+
+    class Meta:
+        verbose_name = _("calcul de conformité")
+        verbose_name_plural = _("calculs de conformité")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} ({self.started_at:%Y-%m-%d %H:%M})"
+
+
+class _Figures(models.Model):
+    checked_steps = models.PositiveIntegerField(_("pas contrôlés"))
+    breach_steps = models.PositiveIntegerField(_("pas en dépassement"))
+    missing_steps = models.PositiveIntegerField(_("pas manquants"))
+    energy_during_stop_kwh = models.FloatField(_("énergie pendant l'arrêt (kWh, pas contrôlés)"))
+    energy_neutralised_kwh = models.FloatField(_("énergie des pas neutralisés (kWh)"))
+    excess_kwh = models.FloatField(_("énergie au-delà du permis (kWh)"))
+
+    class Meta:
+        abstract = True
+
+
+class ContractMonth(_Figures):
+    """A contract's compliance for a month: totals of the episodes that start in the month, figures per day,
+    and the curve revisions and consigne versions used (``inputs``)."""
+
+    run = models.ForeignKey(ComplianceRun, on_delete=models.CASCADE, related_name="contract_months")
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(_("mois"))
+    episodes = models.PositiveIntegerField(_("épisodes"))
+    days = models.JSONField(default=dict)
+    inputs = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("conformité mensuelle")
+        verbose_name_plural = _("conformités mensuelles")
+        constraints = [models.UniqueConstraint(fields=["contract", "month"], name="contractmonth_unique")]
+        ordering = ["month", "contract"]
+
+    def __str__(self):
+        return f"{self.contract_id} {self.month:%Y-%m}"
+
+
+class EpisodeResult(_Figures):
+    """One stop episode (maximal run of stop steps, possibly across midnight), attributed to its start month."""
+
+    run = models.ForeignKey(ComplianceRun, on_delete=models.CASCADE, related_name="episode_results")
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(_("mois"))
+    start = models.DateTimeField(_("début"))
+    end = models.DateTimeField(_("fin"))
+
+    class Meta:
+        verbose_name = _("épisode d'arrêt")
+        verbose_name_plural = _("épisodes d'arrêt")
+        indexes = [models.Index(fields=["month", "contract", "start"], name="episode_month_idx")]
+        ordering = ["contract", "start"]
+
+    def __str__(self):
+        return f"{self.contract_id} {self.start:%Y-%m-%d %H:%M}"
+
+
+class CompensationInput(models.Model):
+    """The explicit inputs of a contract-month's compensation: a price and an estimated producible curve
+    (an import of kind ``producible``), with who recorded them and when. Without it: "not computable"."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(_("mois (premier jour)"))
+    rule = models.CharField(_("règle"), max_length=50, default="producible_x_price")
+    price_eur_per_mwh = models.DecimalField(_("prix (€/MWh)"), max_digits=10, decimal_places=3, null=True, blank=True)
+    producible_import = models.ForeignKey(
+        "metering.CurveImport", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("productible estimé (import)"),
+    )
+    recorded_at = models.DateTimeField(_("enregistré le"))
+    recorded_by = models.CharField(_("enregistré par"), max_length=200)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("entrée de compensation")
+        verbose_name_plural = _("entrées de compensation")
+        constraints = [models.UniqueConstraint(fields=["contract", "month"], name="compensation_input_unique")]
+
+    def __str__(self):
+        return f"{self.contract_id} {self.month:%Y-%m}"
+
+
+class ContractCurves(Contract):
+    """The contracts, as listed in the back office's "curves and compliance" entry (a proxy, no table)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("courbes et conformité d'un contrat")
+        verbose_name_plural = _("courbes et conformité des contrats")

@@ -1,22 +1,47 @@
-"""Consigne services: publication of new versions. Callers own the transaction."""
+"""Consigne services: publication, incident modification, version history. Callers own the transaction.
+
+Acknowledgments live in ``acknowledgments.py``, HLAR in ``deadlines.py``, generation from prices in
+``generation.py``; their public functions are re-exported here.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import date, datetime
 
 from smartoa.audit.services import record
+from smartoa.consignes.deadlines import cutoff_for_hlar, hlars_for
+from smartoa.consignes.errors import ConsigneError, DeadlinePassed, NotPublished
 from smartoa.consignes.models import Consigne, ConsigneVersion
 from smartoa.contracts.models import Contract
 from smartoa.core.clock import now
+from smartoa.domain.calendar import iso
 from smartoa.domain.schedule import ConsigneDocument, ScheduleError, parse_document, render_document
 
+CHUNK = 500  # ids per IN (...) query: SQLite allows 999 parameters per statement here
+SHOWN = 20  # ids named in a refusal message before "… and N more"
 
-class ConsigneError(ValueError):
-    """A consigne operation refused; the message is meant for the user."""
+
+def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
-def load_documents(text: str) -> list[ConsigneDocument]:
+def contracts_by_id(contract_ids: Iterable[str]) -> dict[str, Contract]:
+    """The contracts with these ids (any number of ids), keyed by id."""
+    found: dict[str, Contract] = {}
+    for part in chunks(sorted(set(contract_ids))):
+        found.update((c.contract_id, c) for c in Contract.objects.filter(contract_id__in=part))
+    return found
+
+
+def _named(items: list[str]) -> str:
+    more = f" … and {len(items) - SHOWN} more" if len(items) > SHOWN else ""
+    return ", ".join(items[:SHOWN]) + more
+
+
+def load_documents(text: str, *, action: str = "published") -> list[ConsigneDocument]:
     """Parse a publication file (one document or a list, API format) and validate every document.
 
     Raises ConsigneError naming every bad document; checks contracts exist and are not repeated.
@@ -28,9 +53,8 @@ def load_documents(text: str) -> list[ConsigneDocument]:
     items = raw if isinstance(raw, list) else [raw]
     if not items:
         raise ConsigneError("the file holds no consigne")
-    ids = {item.get("id") for item in items if isinstance(item, dict)}
-    sectors = dict(Contract.objects.filter(contract_id__in=[i for i in ids if isinstance(i, str)]).values_list(
-        "contract_id", "sector"))
+    ids = [item.get("id") for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)]
+    sectors = {cid: c.sector for cid, c in contracts_by_id(ids).items()}
     documents, errors, seen = [], [], set()
     for n, item in enumerate(items, start=1):
         try:
@@ -45,49 +69,189 @@ def load_documents(text: str) -> list[ConsigneDocument]:
         seen.add((doc.contract_id, doc.delivery_day))
         documents.append(doc)
     if errors:
-        raise ConsigneError("nothing was published:\n" + "\n".join(errors))
+        raise ConsigneError(f"nothing was {action}:\n" + "\n".join(errors))
     return documents
 
 
-def publish(documents: list[ConsigneDocument], *, actor: str, at: datetime | None = None) -> list[ConsigneVersion]:
-    """Publish first versions of new consignes (bulk). Refuses a day already published: use a modification."""
+class VersionFactory:
+    """Builds unsaved versions stamped ``at``, rendering each distinct (day, schedule) document only once."""
+
+    _MARK = "@@CONTRACT_ID@@"
+
+    def __init__(self, at: datetime, actor: str, reason: str = ""):
+        self.at, self.actor, self.reason = at, actor, reason
+        self._groups: dict[tuple, tuple[str, str, list[dict], bool]] = {}
+
+    def _group(self, doc: ConsigneDocument):
+        key = (doc.delivery_day, doc.periods)
+        group = self._groups.get(key)
+        if group is None:
+            text = render_document(self._MARK, self.at, doc.delivery_day, doc.periods).decode()
+            prefix, suffix = text.split(json.dumps(self._MARK), 1)
+            group = self._groups[key] = (prefix, suffix, [p.as_json() for p in doc.periods], doc.has_stop)
+        return group
+
+    def version(self, consigne: Consigne, doc: ConsigneDocument, number: int) -> ConsigneVersion:
+        prefix, suffix, periods, has_stop = self._group(doc)
+        return ConsigneVersion(
+            consigne=consigne,
+            contract_id=consigne.contract_id,
+            delivery_day=doc.delivery_day,
+            number=number,
+            created_at=self.at,
+            created_by=self.actor,
+            reason=self.reason,
+            has_stop=has_stop,
+            periods=periods,
+            document=prefix + json.dumps(doc.contract_id, ensure_ascii=False) + suffix,
+        )
+
+
+def publish(
+    documents: list[ConsigneDocument],
+    *,
+    actor: str,
+    at: datetime | None = None,
+    contracts: dict[str, Contract] | None = None,
+) -> list[ConsigneVersion]:
+    """Publish first versions of new consignes (bulk). Refuses a day already published: use a modification.
+
+    ``contracts`` (id → Contract) may be given when the caller already holds them.
+    """
     moment = at or now()
-    contracts = {c.contract_id: c for c in Contract.objects.filter(contract_id__in={d.contract_id for d in documents})}
+    contracts = contracts if contracts is not None else contracts_by_id(d.contract_id for d in documents)
     missing = sorted({d.contract_id for d in documents} - contracts.keys())
     if missing:
-        raise ConsigneError(f"unknown contract(s): {', '.join(missing)}")
-    days = {d.delivery_day for d in documents}
-    existing = set(
-        Consigne.objects.filter(contract__in=contracts.values(), delivery_day__in=days).values_list(
-            "contract__contract_id", "delivery_day"
-        )
-    )
-    already = [f"{cid} {day}" for cid, day in sorted(existing & {(d.contract_id, d.delivery_day) for d in documents})]
+        raise ConsigneError(f"unknown contract(s): {_named(missing)}")
+    days = sorted({d.delivery_day for d in documents})
+    wanted = {(contracts[d.contract_id].pk, d.delivery_day): d.contract_id for d in documents}
+    existing = Consigne.objects.filter(delivery_day__in=days).values_list("contract_id", "delivery_day").iterator()
+    already = sorted(f"{wanted[key]} {key[1]}" for key in existing if key in wanted)
     if already:
         raise ConsigneError(
-            "already published (an incident change goes through 'consignes modify'): " + ", ".join(already)
+            f"already published ({len(already)}; an incident change goes through 'consignes modify', "
+            f"or leave them out with --exclude): {_named(already)}"
         )
     consignes = Consigne.objects.bulk_create(
         [Consigne(contract=contracts[d.contract_id], delivery_day=d.delivery_day) for d in documents]
     )
+    factory = VersionFactory(moment, actor)
     versions = ConsigneVersion.objects.bulk_create(
-        [new_version(c, d, number=1, at=moment, actor=actor) for c, d in zip(consignes, documents, strict=True)]
+        [factory.version(c, d, 1) for c, d in zip(consignes, documents, strict=True)]
     )
-    record("consigne.published", actor=actor, count=len(versions), days=sorted(str(d) for d in days))
+    record("consigne.published", actor=actor, count=len(versions), days=[str(d) for d in days])
     return versions
 
 
 def new_version(consigne: Consigne, doc: ConsigneDocument, *, number: int, at: datetime, actor: str, reason: str = ""):
     """An unsaved ConsigneVersion for ``doc``, its API document rendered once, stamped ``at``."""
-    return ConsigneVersion(
-        consigne=consigne,
-        contract_id=consigne.contract_id,
-        delivery_day=doc.delivery_day,
-        number=number,
-        created_at=at,
-        created_by=actor,
-        reason=reason,
-        has_stop=doc.has_stop,
-        periods=[p.as_json() for p in doc.periods],
-        document=render_document(doc.contract_id, at, doc.delivery_day, doc.periods).decode(),
+    return VersionFactory(at, actor, reason).version(consigne, doc, number)
+
+
+def modify(documents: list[ConsigneDocument], *, reason: str, actor: str) -> list[ConsigneVersion]:
+    """Incident change: a new version (previous number + 1, with ``reason``) of each published consigne.
+
+    All or nothing. Refused for a day never published, after the change deadline (HLAR − cutoff of D−1), or
+    when the content is identical to the current version. Locks the consignes (acknowledgments wait).
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ConsigneError("a reason is required for an incident change")
+    contracts = contracts_by_id(d.contract_id for d in documents)
+    missing = sorted({d.contract_id for d in documents} - contracts.keys())
+    if missing:
+        raise ConsigneError(f"unknown contract(s): {_named(missing)}")
+    days = {d.delivery_day for d in documents}
+    consignes = lock_consignes([contracts[d.contract_id].pk for d in documents], days)
+    moment = now()
+    hlars = hlars_for(days)
+    current = current_versions([c.pk for c in consignes.values()])
+    errors, plan = [], []
+    for doc in documents:
+        consigne = consignes.get((contracts[doc.contract_id].pk, doc.delivery_day))
+        label = f"{doc.contract_id} {doc.delivery_day}"
+        if consigne is None:
+            errors.append(NotPublished(f"{label}: never published (use 'consignes publish' or 'generate')"))
+            continue
+        cutoff = cutoff_for_hlar(hlars[doc.delivery_day])
+        if not moment < cutoff:
+            errors.append(DeadlinePassed(
+                f"{label}: changes closed at {iso(cutoff)} (HLAR {iso(hlars[doc.delivery_day])} − "
+                f"{int((hlars[doc.delivery_day] - cutoff).total_seconds() // 60)} min)"
+            ))
+            continue
+        number, periods = current[consigne.pk]
+        if periods == [p.as_json() for p in doc.periods]:
+            errors.append(ConsigneError(f"{label}: identical to the current version v{number}, nothing to change"))
+            continue
+        plan.append((consigne, doc, number + 1))
+    if errors:
+        first = errors[0]
+        raise type(first)("nothing was changed:\n" + "\n".join(str(e) for e in errors))
+    factory = VersionFactory(moment, actor, reason)
+    versions = ConsigneVersion.objects.bulk_create([factory.version(c, d, n) for c, d, n in plan])
+    for version, (_, doc, _) in zip(versions, plan, strict=True):
+        record(
+            "consigne.modified", actor=actor, contract=contracts[doc.contract_id],
+            day=str(doc.delivery_day), version=version.number, reason=reason,
+        )
+    return versions
+
+
+def lock_consignes(contract_pks: list[int], days: set[date]) -> dict[tuple[int, date], Consigne]:
+    """The consignes of these contracts on these days, row-locked in a stable order (PostgreSQL; SQLite's
+    IMMEDIATE transactions already serialise writers)."""
+    found: dict[tuple[int, date], Consigne] = {}
+    for part in chunks(sorted(set(contract_pks))):
+        query = Consigne.objects.select_for_update().filter(contract_id__in=part, delivery_day__in=days)
+        found.update(((c.contract_id, c.delivery_day), c) for c in query.order_by("pk"))
+    return found
+
+
+def current_versions(consigne_pks: list[int]) -> dict[int, tuple[int, list[dict]]]:
+    """For each consigne, (number, periods) of its current (highest-numbered) version."""
+    current: dict[int, tuple[int, list[dict]]] = {}
+    for part in chunks(sorted(consigne_pks)):
+        rows = ConsigneVersion.objects.filter(consigne_id__in=part).order_by("consigne_id", "number")
+        current.update((cid, (number, periods)) for cid, number, periods in rows.values_list(
+            "consigne_id", "number", "periods"))
+    return current
+
+
+def version_history(contract: Contract, day: date | None = None) -> list[ConsigneVersion]:
+    """Every version of the contract's consignes (of ``day`` only, if given), by day then number."""
+    query = ConsigneVersion.objects.filter(contract=contract)
+    if day is not None:
+        query = query.filter(delivery_day=day)
+    return list(query.order_by("delivery_day", "number").prefetch_related("acknowledgments"))
+
+
+def latest_documents(contract_pk: int, start: date, end: date) -> list[str]:
+    """The stored API document of the current version of each day in [start, end], by day."""
+    rows = (
+        ConsigneVersion.objects.filter(contract_id=contract_pk, delivery_day__gte=start, delivery_day__lte=end)
+        .order_by("delivery_day", "-number")
+        .values_list("delivery_day", "document")
     )
+    latest: dict[date, str] = {}
+    for day, document in rows:
+        latest.setdefault(day, document)
+    return list(latest.values())
+
+
+from smartoa.consignes.acknowledgments import acknowledge, acknowledgment_state  # noqa: E402
+from smartoa.consignes.deadlines import hlar_for, set_hlar  # noqa: E402
+
+__all__ = [
+    "ConsigneError",
+    "acknowledge",
+    "acknowledgment_state",
+    "hlar_for",
+    "latest_documents",
+    "load_documents",
+    "modify",
+    "new_version",
+    "publish",
+    "set_hlar",
+    "version_history",
+]

@@ -7,7 +7,7 @@ acknowledgments until HLAR. Both are strict: at the deadline itself the day is l
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from smartoa.domain.calendar import PARIS
 
@@ -24,7 +24,7 @@ def hlar(day: date, default_time: time, override: datetime | None = None) -> dat
 
 def change_cutoff(hlar_at: datetime, cutoff_minutes: int) -> datetime:
     """The last instant (exclusive) for an incident change: HLAR − ``cutoff_minutes``."""
-    return (hlar_at - timedelta(minutes=cutoff_minutes)).astimezone(PARIS)
+    return (hlar_at.astimezone(UTC) - timedelta(minutes=cutoff_minutes)).astimezone(PARIS)
 
 
 def is_open(now: datetime, deadline: datetime) -> bool:
@@ -36,7 +36,7 @@ def local_time_on(day: date, at: time) -> datetime:
     """The aware Europe/Paris instant of local ``at`` on ``day``; ValueError if that local time does not exist
     (spring-forward gap). An ambiguous time (autumn) is the first occurrence."""
     moment = datetime.combine(day, at.replace(tzinfo=None), tzinfo=PARIS)
-    round_trip = moment.astimezone(PARIS)
+    round_trip = moment.astimezone(UTC).astimezone(PARIS)
     if round_trip.replace(tzinfo=None) != moment.replace(tzinfo=None):
         raise ValueError(f"{at.strftime('%H:%M')} does not exist on {day.isoformat()} (clocks go forward)")
     return round_trip

@@ -8,7 +8,7 @@ before the day's local midnight; the rest of the day is 0.0. Arithmetic is done 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from smartoa.domain.calendar import PARIS, STEP_15, day_bounds, step_count
 from smartoa.domain.schedule import Period
@@ -16,8 +16,15 @@ from smartoa.domain.schedule import Period
 RAMP_LEAD = timedelta(minutes=5)
 
 
+def _local(moment: datetime) -> datetime:
+    """``moment`` in Europe/Paris with a fixed offset, so comparisons and subtractions stay exact on the
+    repeated hour of the autumn change (zoneinfo datetimes compare by wall time)."""
+    local = moment.astimezone(PARIS)
+    return local.replace(tzinfo=timezone(local.utcoffset()))
+
+
 def stop_windows(day: date, prices, threshold: float = 0.0) -> list[tuple[datetime, datetime]]:
-    """The runs of quarter-hours priced strictly below ``threshold``, as [t0, t1) instants (Europe/Paris)."""
+    """The runs of quarter-hours priced strictly below ``threshold``, as [t0, t1) instants (local offsets)."""
     count = step_count(day, STEP_15)
     if len(prices) != count:
         raise ValueError(f"{day.isoformat()} has {count} quarter-hours, {len(prices)} prices given")
@@ -29,7 +36,7 @@ def stop_windows(day: date, prices, threshold: float = 0.0) -> list[tuple[dateti
         if below and run_start is None:
             run_start = n
         elif not below and run_start is not None:
-            windows.append(((origin + run_start * STEP_15).astimezone(PARIS), (origin + n * STEP_15).astimezone(PARIS)))
+            windows.append((_local(origin + run_start * STEP_15), _local(origin + n * STEP_15)))
             run_start = None
     return windows
 
@@ -43,14 +50,14 @@ def periods_from_windows(day: date, windows, lead: timedelta = RAMP_LEAD) -> tup
         stop_start = max(t0.astimezone(UTC) - lead, day_start, cursor)
         stop_end = t1.astimezone(UTC)
         if stop_start > cursor:
-            periods.append(Period(cursor.astimezone(PARIS), stop_start.astimezone(PARIS), 0.0))
+            periods.append(Period(_local(cursor), _local(stop_start), 0.0))
         if periods and periods[-1].value == 1.0 and periods[-1].end.astimezone(UTC) == stop_start:
-            periods[-1] = Period(periods[-1].start, stop_end.astimezone(PARIS), 1.0)
+            periods[-1] = Period(periods[-1].start, _local(stop_end), 1.0)
         else:
-            periods.append(Period(stop_start.astimezone(PARIS), stop_end.astimezone(PARIS), 1.0))
+            periods.append(Period(_local(stop_start), _local(stop_end), 1.0))
         cursor = stop_end
     if cursor < day_end:
-        periods.append(Period(cursor.astimezone(PARIS), day_end.astimezone(PARIS), 0.0))
+        periods.append(Period(_local(cursor), _local(day_end), 0.0))
     return tuple(periods)
 
 

@@ -1,30 +1,132 @@
-"""``smartoa consignes publish FILE.json``: publish explicit consignes, all or nothing."""
+"""``smartoa consignes generate|publish|modify|history``: build, publish, change and list consignes.
+
+Every action is all or nothing: one transaction, nothing written when anything is refused.
+"""
+
+import json
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from smartoa.consignes.services import ConsigneError, load_documents, publish
+from smartoa.consignes.generation import parse_exclusions, plan_generation, publish_plan
+from smartoa.consignes.services import (
+    ConsigneError,
+    load_documents,
+    modify,
+    publish,
+    version_history,
+)
+from smartoa.contracts.services import ContractError, get_contract
 from smartoa.core.management.base import CLI_ACTOR, read_text
+from smartoa.domain.calendar import iso, parse_day
+from smartoa.domain.generation import describe
+from smartoa.domain.schedule import periods_from_json
+
+SHOWN = 20
+
+
+def day_argument(text: str):
+    try:
+        return parse_day(text)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
 
 
 class Command(BaseCommand):
-    help = "Publish and manage consignes d'effacement."
+    help = "Generate, publish, modify and list consignes d'effacement."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
+        gen = sub.add_parser("generate", help="build the day's consignes for eligible contracts from 15-minute prices")
+        gen.add_argument("--prices", required=True, help="CSV start,price (one line per quarter-hour of the day)")
+        gen.add_argument("--day", required=True, help="delivery day YYYY-MM-DD")
+        gen.add_argument("--publish", action="store_true", help="publish (without it: preview only)")
+        gen.add_argument("--exclude", action="append", default=[], help="contract ids to leave out: ID[,ID…]")
+        gen.add_argument("--exclude-file", help="file of contract ids to leave out (one per line or comma-separated)")
+        gen.add_argument("--list", dest="list_contracts", action="store_true", help="list the contracts of each group in the preview")
         pub = sub.add_parser("publish", help="publish explicit consignes (one document or a list, API format)")
         pub.add_argument("file")
+        mod = sub.add_parser("modify", help="incident change of published consignes (new versions)")
+        mod.add_argument("file", help="consignes in the API format (one document or a list)")
+        mod.add_argument("--reason", required=True, help="why the consignes change (kept with the version)")
+        his = sub.add_parser("history", help="list every version of a contract's consignes")
+        his.add_argument("contract_id")
+        his.add_argument("--day", help="only this delivery day YYYY-MM-DD")
+        his.add_argument("--json", dest="as_json", action="store_true", help="print the versions' API documents")
 
     def handle(self, *args, action, **options):
         handler = getattr(self, f"do_{action}")
         try:
             handler(**options)
-        except ConsigneError as exc:
+        except (ConsigneError, ContractError) as exc:
             raise CommandError(str(exc)) from None
+
+    def do_generate(self, prices, day, publish, exclude, exclude_file, list_contracts, **options):
+        day = day_argument(day)
+        excluded = parse_exclusions("\n".join(exclude))
+        if exclude_file:
+            excluded += parse_exclusions(read_text(exclude_file))
+        plan = plan_generation(read_text(prices), day, exclude=excluded)
+        self.stdout.write(f"consignes for {day} (stop below {plan.threshold:g} €/MWh):")
+        for summary, ids in plan.groups():
+            self.stdout.write(f"  {len(ids)} contracts: {summary}")
+            if list_contracts:
+                self.stdout.write("    " + " ".join(ids))
+        if not plan.contracts:
+            self.stdout.write("  no eligible contract")
+        if plan.excluded:
+            self.stdout.write(f"  excluded: {len(plan.excluded)} ({self._named(plan.excluded)})")
+        if plan.already_published:
+            self.stdout.write(
+                f"  already published for {day}: {len(plan.already_published)} "
+                f"({self._named(plan.already_published)}) — exclude them or use 'consignes modify'"
+            )
+        if not publish:
+            self.stdout.write("preview only: nothing published (add --publish)")
+            return
+        with transaction.atomic():
+            versions = publish_plan(plan, actor=CLI_ACTOR)
+        self.stdout.write(f"published {len(versions)} consignes for {day}")
 
     def do_publish(self, file, **options):
         documents = load_documents(read_text(file))
         with transaction.atomic():
             versions = publish(documents, actor=CLI_ACTOR)
+        for doc, v in zip(documents, versions, strict=True):
+            self.stdout.write(f"{doc.contract_id} {v.delivery_day} v{v.number} published")
+
+    def do_modify(self, file, reason, **options):
+        documents = load_documents(read_text(file), action="changed")
+        with transaction.atomic():
+            versions = modify(documents, reason=reason, actor=CLI_ACTOR)
+        for doc, v in zip(documents, versions, strict=True):
+            self.stdout.write(
+                f"{doc.contract_id} {v.delivery_day} v{v.number}: {describe(doc.periods)} "
+                "(earlier acknowledgments are void)"
+            )
+
+    def do_history(self, contract_id, day, as_json, **options):
+        contract = get_contract(contract_id)
+        versions = version_history(contract, day_argument(day) if day else None)
+        if not versions:
+            raise CommandError(f"no consigne published for {contract_id}" + (f" on {day}" if day else ""))
+        if as_json:
+            self.stdout.write(_json_list([v.document for v in versions]))
+            return
         for v in versions:
-            self.stdout.write(f"{v.consigne.contract.contract_id} {v.delivery_day} v{v.number} published")
+            reason = f" — {v.reason}" if v.reason else ""
+            self.stdout.write(
+                f"{v.delivery_day} v{v.number} {iso(v.created_at)} by {v.created_by}: "
+                f"{describe(periods_from_json(v.periods))}{reason}"
+            )
+            for ack in sorted(v.acknowledgments.all(), key=lambda a: (a.acknowledged_at, a.pk)):
+                self.stdout.write(f"    acknowledged {iso(ack.acknowledged_at)} by {ack.actor} ({ack.channel}, "
+                                  f"{ack.ip or 'no IP'})")
+
+    @staticmethod
+    def _named(ids):
+        return ", ".join(ids[:SHOWN]) + (f" … and {len(ids) - SHOWN} more" if len(ids) > SHOWN else "")
+
+
+def _json_list(documents: list[str]) -> str:
+    return json.dumps([json.loads(d) for d in documents], indent=2, ensure_ascii=False)

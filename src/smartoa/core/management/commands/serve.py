@@ -14,14 +14,15 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=settings.SMARTOA_WORKERS)
+        parser.add_argument("--threads", type=int, default=settings.SMARTOA_THREADS, help="threads per worker")
         parser.add_argument("--dev", action="store_true", help="development server with autoreload")
         parser.add_argument("--access-log", default=None, help="file for the access log ('-' for stdout)")
 
-    def handle(self, *args, host, port, workers, dev, access_log, **options):
+    def handle(self, *args, host, port, workers, threads, dev, access_log, **options):
         if not 0 < port < 65536:
             raise CommandError(f"--port {port} is not a TCP port")
-        if workers < 1:
-            raise CommandError("--workers must be at least 1")
+        if workers < 1 or threads < 1:
+            raise CommandError("--workers and --threads must be at least 1")
         if dev:
             if settings.PRODUCTION:
                 raise CommandError("--dev is refused in production")
@@ -32,4 +33,4 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
 
         connections.close_all()  # never share a database connection with forked workers
-        run(host=host, port=port, workers=workers, access_log=access_log)
+        run(host=host, port=port, workers=workers, threads=threads, access_log=access_log)

@@ -1,0 +1,109 @@
+"""Compensation rules: pluggable, with explicit and recorded inputs; never a made-up number.
+
+The official formula is not public (PRODUCT.md §7). A rule receives the month's steps of the contract's
+episodes and the recorded inputs (estimated producible curve, price) and returns either an amount with the
+inputs it used, or "not computable" with the reason. Register a rule with ``@register``; the rule of a
+contract-month is the one named in its ``CompensationInput``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
+
+import numpy as np
+
+COMPUTED = "computed"
+NOT_COMPUTABLE = "not_computable"
+
+
+@dataclass(frozen=True)
+class CompensationInputs:
+    """What a rule may use. ``producible_kwh`` is aligned with ``StopSteps`` (NaN = no estimate)."""
+
+    price_eur_per_mwh: Decimal | None = None
+    producible_kwh: np.ndarray | None = None
+    producible_source: str | None = None
+    recorded_at: str | None = None
+    recorded_by: str | None = None
+
+
+@dataclass(frozen=True)
+class StopSteps:
+    """The steps of the contract's episodes of the month: consigne value, checked and breaching flags."""
+
+    value: np.ndarray
+    checked: np.ndarray
+    breach: np.ndarray
+
+
+@dataclass(frozen=True)
+class CompensationResult:
+    rule: str
+    status: str
+    amount_eur: float | None = None
+    reason: str = ""
+    inputs: dict = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return {"rule": self.rule, "status": self.status, "amount_eur": self.amount_eur, "reason": self.reason,
+                "inputs": self.inputs}
+
+
+class CompensationRule(Protocol):
+    name: str
+
+    def compute(self, steps: StopSteps, inputs: CompensationInputs) -> CompensationResult: ...
+
+
+RULES: dict[str, CompensationRule] = {}
+
+
+def register(rule_class):
+    """Class decorator: make a rule available by its ``name``."""
+    RULES[rule_class.name] = rule_class()
+    return rule_class
+
+
+def not_computable(rule: str, reason: str, inputs: dict | None = None) -> CompensationResult:
+    return CompensationResult(rule=rule, status=NOT_COMPUTABLE, reason=reason, inputs=inputs or {})
+
+
+@register
+class ProducibleTimesPrice:
+    """Illustrative rule (not the official formula): Σ producible energy × consigne value over the checked
+    steps that did not breach, × price. Neutralised and breaching steps earn nothing."""
+
+    name = "producible_x_price"
+
+    def compute(self, steps: StopSteps, inputs: CompensationInputs) -> CompensationResult:
+        recorded = {
+            "price_eur_per_mwh": None if inputs.price_eur_per_mwh is None else str(inputs.price_eur_per_mwh),
+            "producible_source": inputs.producible_source,
+            "recorded_at": inputs.recorded_at,
+            "recorded_by": inputs.recorded_by,
+        }
+        if inputs.price_eur_per_mwh is None:
+            return not_computable(self.name, "aucun prix enregistré", recorded)
+        if inputs.producible_kwh is None:
+            return not_computable(self.name, "aucune courbe de productible estimé enregistrée", recorded)
+        eligible = steps.checked & ~steps.breach
+        gaps = int((eligible & np.isnan(inputs.producible_kwh)).sum())
+        if gaps:
+            return not_computable(self.name, f"productible estimé absent sur {gaps} pas contrôlé(s)", recorded)
+        stopped_kwh = float(np.sum(inputs.producible_kwh[eligible] * steps.value[eligible]))
+        amount = stopped_kwh / 1000.0 * float(inputs.price_eur_per_mwh)
+        recorded["stopped_energy_kwh"] = round(stopped_kwh, 3)
+        recorded["eligible_steps"] = int(eligible.sum())
+        return CompensationResult(rule=self.name, status=COMPUTED, amount_eur=round(amount, 2), inputs=recorded)
+
+
+def compute(rule_name: str | None, steps: StopSteps, inputs: CompensationInputs | None) -> CompensationResult:
+    """Apply the named rule; "not computable" when no inputs were recorded or the rule is unknown."""
+    if inputs is None:
+        return not_computable(rule_name or "", "aucune entrée de compensation enregistrée (productible, prix)")
+    rule = RULES.get(rule_name or "")
+    if rule is None:
+        return not_computable(rule_name or "", f"règle de compensation inconnue : {rule_name!r}")
+    return rule.compute(steps, inputs)

@@ -1,0 +1,38 @@
+"""``smartoa statements --month YYYY-MM --format json|csv|xlsx --out DIR``: one file per contract."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from smartoa.billing.services import BillingError
+from smartoa.billing.statements import build_statements, render_statement, statement_filename
+from smartoa.domain.curves import parse_month
+from smartoa.exports.writers import FORMATS
+
+
+class Command(BaseCommand):
+    help = "Write the monthly billing elements, one file per contract."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--month", required=True, help="YYYY-MM")
+        parser.add_argument("--format", dest="fmt", choices=sorted(FORMATS), default="json")
+        parser.add_argument("--out", required=True, help="output directory (created if needed)")
+        parser.add_argument("--contract", action="append", help="only this contract (repeatable)")
+
+    def handle(self, *args, month, fmt, out, contract, **options):
+        try:
+            first = parse_month(month)
+            statements = build_statements(first, contract)
+        except (ValueError, BillingError) as exc:
+            raise CommandError(str(exc)) from None
+        if contract and len(statements) != len(set(contract)):
+            found = {s["contract_id"] for s in statements}
+            raise CommandError(f"no result for {', '.join(sorted(set(contract) - found))} in {first:%Y-%m}")
+        folder = Path(out)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for statement in statements:
+                (folder / statement_filename(statement, fmt)).write_bytes(render_statement(statement, fmt))
+        except OSError as exc:
+            raise CommandError(f"{out}: cannot write: {exc}") from None
+        self.stdout.write(f"{len(statements)} statement(s) written to {folder}")

@@ -1,0 +1,59 @@
+"""``smartoa hlar set|show``: the HLAR of a delivery day (postponed by RTE) and the deadlines it moves."""
+
+from datetime import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from smartoa.consignes.deadlines import cutoff_for_hlar, hlar_for, set_hlar
+from smartoa.consignes.errors import ConsigneError
+from smartoa.core.management.base import CLI_ACTOR
+from smartoa.domain.calendar import iso, parse_day
+
+
+def _day(text: str):
+    try:
+        return parse_day(text)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _time(text: str) -> time:
+    try:
+        if len(text) != 5 or text[2] != ":":
+            raise ValueError
+        return time.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"{text!r} is not a time HH:MM") from None
+
+
+class Command(BaseCommand):
+    help = "Show or set (postpone) the HLAR of a delivery day; it moves the change and acknowledgment deadlines."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        st = sub.add_parser("set", help="set the HLAR of delivery day D (a local time on D−1)")
+        st.add_argument("--day", required=True, help="delivery day D, YYYY-MM-DD")
+        st.add_argument("--time", required=True, help="HLAR as local time HH:MM on D−1 (Europe/Paris)")
+        st.add_argument("--force", action="store_true", help="allow it even if the current or new HLAR is past")
+        sh = sub.add_parser("show", help="print the HLAR and change deadline of delivery day D")
+        sh.add_argument("--day", required=True, help="delivery day D, YYYY-MM-DD")
+
+    def handle(self, *args, action, **options):
+        try:
+            getattr(self, f"do_{action}")(**options)
+        except ConsigneError as exc:
+            raise CommandError(str(exc)) from None
+
+    def do_set(self, day, time, force, **options):
+        day, at = _day(day), _time(time)
+        with transaction.atomic():
+            previous, new = set_hlar(day, at, actor=CLI_ACTOR, force=force)
+        self.stdout.write(f"HLAR of {day}: {iso(new)} (was {iso(previous)})")
+        self.stdout.write(f"changes accepted until {iso(cutoff_for_hlar(new))}, acknowledgments until {iso(new)}")
+
+    def do_show(self, day, **options):
+        day = _day(day)
+        hlar_at = hlar_for(day)
+        self.stdout.write(f"HLAR of {day}: {iso(hlar_at)}")
+        self.stdout.write(f"changes accepted until {iso(cutoff_for_hlar(hlar_at))}, acknowledgments until {iso(hlar_at)}")

@@ -1,0 +1,146 @@
+"""Curve import: validation (all or nothing, row numbers), storage per contract-day revision, read-back."""
+
+from datetime import UTC, date, datetime
+
+import numpy as np
+import polars as pl
+import pytest
+from django.core.management import CommandError, call_command
+
+from smartoa.domain.calendar import PARIS, iso, steps
+from smartoa.domain.curves import Grid
+from smartoa.metering.models import CurveDay, CurveImport
+from smartoa.metering.services import CurveImportError, import_curves, read_dense
+
+DAY = date(2025, 9, 22)
+
+
+def csv_of(rows):
+    return ("contract_id,start,energy_kwh\n" + "".join(f"{c},{s},{e}\n" for c, s, e in rows)).encode()
+
+
+def day_rows(contract_id, day, value=lambda i: i * 0.5):
+    return [(contract_id, iso(moment), value(i)) for i, moment in enumerate(steps(day))]
+
+
+def do_import(data, name="test.csv"):
+    return import_curves(data, source_name=name, actor="test")
+
+
+def test_csv_import_stores_one_array_per_contract_day(make_contract):
+    make_contract("BOA1")
+    make_contract("BOA2")
+    rows = day_rows("BOA1", DAY) + day_rows("BOA2", DAY)[:10]
+    imported = do_import(csv_of(rows), "realised-sept.csv")
+    assert (imported.rows, imported.contract_days, imported.revised_days) == (298, 2, 0)
+    assert imported.source == "realised-sept.csv" and imported.received_at is not None and len(imported.sha256) == 64
+    full = CurveDay.objects.get(contract__contract_id="BOA1")
+    assert (full.revision, full.current, full.steps, full.present) == (1, True, 288, 288)
+    assert full.array()[144] == 72.0
+    partial = CurveDay.objects.get(contract__contract_id="BOA2").array()
+    assert np.isnan(partial[10:]).all() and partial[9] == 4.5
+
+
+def test_errors_are_listed_by_line_and_nothing_is_stored(make_contract):
+    make_contract("BOA1")
+    good = day_rows("BOA1", DAY)
+    rows = [
+        good[0],
+        ("BOAZZZ", good[1][1], 1),  # line 3: unknown contract
+        ("BOA1", "2025-09-22T00:07:00+02:00", 1),  # line 4: not on the grid
+        ("BOA1", "2025-09-22T00:10:00+01:00", 1),  # line 5: wrong offset in September
+        ("BOA1", good[0][1], 2),  # line 6: duplicate of line 2
+        ("BOA1", good[3][1], -1),  # line 7: negative
+        ("BOA1", good[4][1], "abc"),  # line 8: not a number
+        ("BOA1", good[5][1], ""),  # line 9: missing
+        ("BOA1", good[6][1], "1,5"),  # line 10 has 4 fields: refused as malformed or not a number
+    ]
+    with pytest.raises(CurveImportError) as caught:
+        do_import(csv_of(rows[:-1]))
+    message = str(caught.value)
+    for expected in [
+        "line 3: unknown contract",
+        "line 4: start is not on a 5-minute boundary",
+        "line 5: wrong UTC offset",
+        "line 6: duplicate step",
+        "line 7: negative energy",
+        "line 8: energy is not a number",
+        "line 9: missing energy",
+    ]:
+        assert expected in message
+    assert "line 2:" not in message
+    assert CurveImport.objects.count() == 0 and CurveDay.objects.count() == 0
+
+
+def test_timestamps_without_offset_or_wrong_format_are_refused(make_contract):
+    make_contract("BOA1")
+    with pytest.raises(CurveImportError, match="line 2: start is not an ISO date-time with offset"):
+        do_import(csv_of([("BOA1", "2025-09-22T00:00:00", 1)]))
+    with pytest.raises(CurveImportError, match="missing column"):
+        do_import(b"contract,start,energy\nBOA1,x,1\n")
+    with pytest.raises(CurveImportError, match="no data row"):
+        do_import(b"contract_id,start,energy_kwh\n")
+
+
+def test_parquet_with_aware_timestamps_and_row_numbers(make_contract, tmp_path):
+    make_contract("BOA1")
+    day = date(2026, 10, 25)  # 25 hours: 300 steps
+    moments = list(steps(day))
+    frame = pl.DataFrame(
+        {
+            "contract_id": ["BOA1"] * len(moments),
+            "start": pl.Series([m.astimezone(UTC) for m in moments]).dt.convert_time_zone("Europe/Paris"),
+            "energy_kwh": np.arange(len(moments), dtype=float),
+        }
+    )
+    path = tmp_path / "curves.parquet"
+    frame.write_parquet(path)
+    imported = do_import(path, "curves.parquet")
+    stored = CurveDay.objects.get()
+    assert imported.rows == 300 and stored.steps == 300 and stored.array()[299] == 299.0
+    bad = frame.with_columns(pl.when(pl.int_range(pl.len()) == 4).then(-1.0).otherwise("energy_kwh").alias("energy_kwh"))
+    bad.write_parquet(path)
+    with pytest.raises(CurveImportError, match=r"row 5: negative energy"):
+        do_import(path)
+    text = frame.with_columns(pl.Series("start", [iso(m) for m in moments]))
+    text.write_parquet(path)
+    assert do_import(path).revised_days == 1
+
+
+def test_revision_merges_partial_day_and_keeps_history(make_contract):
+    make_contract("BOA1")
+    do_import(csv_of(day_rows("BOA1", DAY, lambda i: 1.0)))
+    noon = iso(datetime(2025, 9, 22, 12, 0, tzinfo=PARIS))
+    second = do_import(csv_of([("BOA1", noon, 0.0)]), "correction.csv")
+    assert second.revised_days == 1
+    revisions = CurveDay.objects.order_by("revision")
+    assert [(r.revision, r.current) for r in revisions] == [(1, False), (2, True)]
+    assert revisions[1].curve_import == second
+    current = revisions[1].array()
+    assert current[144] == 0.0 and current[143] == 1.0 and np.isfinite(current).all()
+    assert revisions[0].array()[144] == 1.0
+
+
+def test_dense_read_back_over_a_dst_month(make_contract):
+    one, two = make_contract("BOA1"), make_contract("BOA2")
+    spring = date(2026, 3, 29)
+    do_import(csv_of(day_rows("BOA2", spring, lambda i: 2.0) + day_rows("BOA1", date(2026, 3, 31), lambda i: 3.0)))
+    grid = Grid.for_days(date(2026, 3, 1), date(2026, 3, 31))
+    dense = read_dense(grid, [one.pk, two.pk])
+    assert dense.energy.shape == (2, 31 * 288 - 12)
+    assert np.nansum(dense.energy[1]) == 2.0 * 276 and np.nansum(dense.energy[0]) == 3.0 * 288
+    assert dense.revisions[1, 28] == 1 and dense.revisions[0, 28] == 0
+    assert np.isfinite(dense.energy[1, grid.day_slice(spring)]).all()
+
+
+def test_cli_import(make_contract, tmp_path):
+    make_contract("BOA1")
+    path = tmp_path / "c.csv"
+    path.write_bytes(csv_of(day_rows("BOA1", DAY)))
+    call_command("curves", "import", str(path))
+    assert CurveImport.objects.get().source == "c.csv"
+    path.write_bytes(csv_of([("NOPE", iso(next(steps(DAY))), 1)]))
+    with pytest.raises(CommandError, match="line 2: unknown contract"):
+        call_command("curves", "import", str(path))
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("curves", "import", str(tmp_path / "missing.csv"))
