@@ -13,6 +13,16 @@ from django.db import transaction
 from smartoa.contracts.models import Contract
 
 
+@pytest.fixture(autouse=True)
+def _fresh_last_use_buffer():
+    """The API's per-process last-use buffer must not carry token ids from one test's data to the next."""
+    from smartoa.api.auth import discard_last_use
+
+    discard_last_use()
+    yield
+    discard_last_use()
+
+
 @pytest.fixture
 def make_contract(db):
     """Create a contract: make_contract("BOAXXXXX", sector="pv", power="15")."""

@@ -184,6 +184,11 @@ def _database() -> dict:
         # Tests use a file too, so that real server subprocesses can share the test database.
         name = Path(config["NAME"])
         config["TEST"] = {"NAME": str(name.with_name("test_" + name.name))}
+    elif config["ENGINE"] == "django.db.backends.postgresql":
+        # Server-side binding lets psycopg prepare the API's repeated statements (parsed and planned once).
+        # (With a transaction-mode connection pooler in front, set SMARTOA_PG_PREPARE=0.)
+        prepare = _env_int("SMARTOA_PG_PREPARE", 5)
+        config.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=prepare or None)
     return config
 
 

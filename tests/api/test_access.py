@@ -170,7 +170,6 @@ def test_forged_forwarded_for_from_an_untrusted_client(two_contracts, wsgi, prod
 
 def test_last_use_is_recorded_without_a_write_per_request(two_contracts, wsgi, settings):
     (a, token), _ = two_contracts
-    flush_last_use()  # start from an empty buffer
     settings.SMARTOA_NOW = first_use = parse_instant("2026-01-05T10:00:00+01:00")
     assert get(wsgi, token).status == 200
     settings.SMARTOA_NOW = first_use + timedelta(seconds=31)

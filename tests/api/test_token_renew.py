@@ -4,7 +4,14 @@ import pytest
 
 from smartoa.audit.models import AuditEvent
 from smartoa.contracts.models import ApiToken
-from tests.consignes.factories import paris
+from tests.consignes.factories import keep_connection, paris
+
+
+@pytest.fixture
+def wsgi(wsgi):
+    """Requests that reach Django keep the test's transaction."""
+    with keep_connection():
+        yield wsgi
 
 
 @pytest.fixture

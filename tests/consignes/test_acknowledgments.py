@@ -31,7 +31,12 @@ def ack(contract, day=DAY, **kwargs):
 def test_acknowledgment_records_who_when_where_and_which_version(contract, settings):
     settings.SMARTOA_NOW = paris("2025-09-21", "14:00")
     state = acknowledgment_state(contract, DAY)
-    assert (state.acknowledged, state.version, state.acknowledged_version, state.locked) == (False, 1, None, False)
+    assert (state.acknowledged, state.version, state.acknowledged_version, state.locked) == (
+        False,
+        1,
+        None,
+        False,
+    )
     row = ack(contract, ip="203.0.113.7")
     assert (row.version.number, row.ip, row.actor, row.channel) == (1, "203.0.113.7", "api:abc", "api")
     assert iso(row.acknowledged_at) == "2025-09-21T14:00:00+02:00"

@@ -1,7 +1,8 @@
 """An acknowledgment racing a modification: real concurrent connections (threads), committed transactions.
 
 Both lock the consigne row (SELECT … FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE transactions serialise
-writers), so every acknowledgment names the version that was current when it was written, and no write is lost.
+writers), so every acknowledgment names the version that was current when it was written, and no write is
+lost.
 """
 
 import threading
@@ -54,12 +55,16 @@ def test_acknowledgments_racing_modifications(make_contract, settings):
 
     def change(n):
         start = 5 * (n + 1)  # every change differs from all others: stop from 00:05, 00:10, …
-        doc = ConsigneDocument(contract.contract_id, day, stop_periods(day, f"{start // 60:02d}:{start % 60:02d}"))
+        doc = ConsigneDocument(
+            contract.contract_id, day, stop_periods(day, f"{start // 60:02d}:{start % 60:02d}")
+        )
         return lambda: modify([doc], reason=f"race {n}", actor="test")
 
     errors = []
     for round_ in range(ROUNDS):
-        errors += run_together(ack(2 * round_), change(2 * round_), ack(2 * round_ + 1), change(2 * round_ + 1))
+        errors += run_together(
+            ack(2 * round_), change(2 * round_), ack(2 * round_ + 1), change(2 * round_ + 1)
+        )
     assert errors == []
 
     versions = list(ConsigneVersion.objects.filter(contract=contract).order_by("number"))
@@ -68,4 +73,6 @@ def test_acknowledgments_racing_modifications(make_contract, settings):
     assert len(acks) == 2 * ROUNDS  # no acknowledgment lost
     for a in acks:
         current = max((v for v in versions if v.created_at <= a.acknowledged_at), key=lambda v: v.number)
-        assert a.version.number == current.number, f"{a.actor} names v{a.version.number}, current was v{current.number}"
+        assert a.version.number == current.number, (
+            f"{a.actor} names v{a.version.number}, current was v{current.number}"
+        )

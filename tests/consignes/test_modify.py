@@ -12,6 +12,7 @@ from smartoa.consignes.errors import ConsigneError, DeadlinePassed, NotPublished
 from smartoa.consignes.models import ConsigneVersion, HlarOverride
 from smartoa.consignes.services import version_history
 from tests.consignes.factories import as_json, modify_day, paris, publish_day, stop_periods
+from tests.subprocess_env import smartoa
 
 DAY = date(2025, 9, 22)
 
@@ -53,13 +54,21 @@ def test_history_command_lists_every_version(published, settings, tmp_path, caps
     assert lines[0].startswith("2025-09-22 v1 2025-09-21T12:55:00+02:00 by test: stop 11:55–18:00")
     assert lines[2].endswith("stop 14:55–18:00 — incident B")
     call_command("consignes", "history", "BOA00001", "--json")
-    assert [d["data"][1]["start_date"][11:16] for d in json.loads(capsys.readouterr().out)] == ["11:55", "13:55", "14:55"]
+    assert [d["data"][1]["start_date"][11:16] for d in json.loads(capsys.readouterr().out)] == [
+        "11:55",
+        "13:55",
+        "14:55",
+    ]
 
 
 @pytest.mark.parametrize(
     ("now", "accepted"),
-    [(("2025-09-21", "15:59"), True), (("2025-09-21", "16:00"), False), (("2025-09-21", "16:01"), False),
-     (("2025-09-22", "09:00"), False)],
+    [
+        (("2025-09-21", "15:59"), True),
+        (("2025-09-21", "16:00"), False),
+        (("2025-09-21", "16:01"), False),
+        (("2025-09-22", "09:00"), False),
+    ],
 )
 def test_change_deadline_to_the_minute(published, settings, now, accepted):
     settings.SMARTOA_NOW = paris(*now)
@@ -67,7 +76,9 @@ def test_change_deadline_to_the_minute(published, settings, now, accepted):
     if accepted:
         assert modify_day(published, DAY, new).number == 2
     else:
-        with pytest.raises(DeadlinePassed, match=r"changes closed at 2025-09-21T16:00:00\+02:00 \(HLAR .*16:30"):
+        with pytest.raises(
+            DeadlinePassed, match=r"changes closed at 2025-09-21T16:00:00\+02:00 \(HLAR .*16:30"
+        ):
             modify_day(published, DAY, new)
         assert ConsigneVersion.objects.count() == 1
 
@@ -138,3 +149,16 @@ def test_the_api_serves_the_new_version(published, issue_token, settings, wsgi):
     assert document["update_date"] == "2025-09-21T15:30:00+02:00"
     assert document["data"][1]["start_date"] == "2025-09-22T13:55:00+02:00"
     assert not HlarOverride.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_real_command_refuses_a_late_change_with_a_clear_message(make_contract, settings, tmp_path):
+    settings.SMARTOA_NOW = paris("2025-09-21", "12:55")
+    publish_day(make_contract("BOA00001"), DAY)
+    path = change_file(tmp_path, as_json("BOA00001", DAY, stop_periods(DAY, "13:55", "18:00")))
+    late = smartoa("consignes", "modify", path, "--reason", "x", SMARTOA_NOW="2025-09-21T16:01:00+02:00")
+    assert late.returncode != 0
+    assert "BOA00001 2025-09-22: changes closed at 2025-09-21T16:00:00+02:00" in late.stderr
+    ok = smartoa("consignes", "modify", path, "--reason", "x", SMARTOA_NOW="2025-09-21T15:59:00+02:00")
+    assert ok.returncode == 0, ok.stderr
+    assert "BOA00001 2025-09-22 v2" in ok.stdout

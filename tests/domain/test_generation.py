@@ -40,7 +40,10 @@ def test_no_negative_price_is_one_period_at_zero():
 def test_isolated_negative_quarter_hour():
     periods = generate_periods(DAY, prices(DAY, {56}))
     assert spans(periods) == [
-        ("00:00+0200", "13:55+0200", 0.0), ("13:55+0200", "14:15+0200", 1.0), ("14:15+0200", "00:00+0200", 0.0)]
+        ("00:00+0200", "13:55+0200", 0.0),
+        ("13:55+0200", "14:15+0200", 1.0),
+        ("14:15+0200", "00:00+0200", 0.0),
+    ]
 
 
 def test_two_windows_fifteen_minutes_apart_stay_apart():
@@ -48,7 +51,10 @@ def test_two_windows_fifteen_minutes_apart_stay_apart():
     periods = generate_periods(DAY, prices(DAY, {40, 42}))
     validate_periods(DAY, list(periods))
     assert spans(periods)[1:4] == [
-        ("09:55+0200", "10:15+0200", 1.0), ("10:15+0200", "10:25+0200", 0.0), ("10:25+0200", "10:45+0200", 1.0)]
+        ("09:55+0200", "10:15+0200", 1.0),
+        ("10:15+0200", "10:25+0200", 0.0),
+        ("10:25+0200", "10:45+0200", 1.0),
+    ]
     assert describe(periods) == "stop 09:55–10:15, 10:25–10:45"
 
 
@@ -79,7 +85,10 @@ def test_spring_forward_day_has_92_quarter_hours():
     periods = generate_periods(day, prices(day, {8, 9}))
     validate_periods(day, list(periods))
     assert spans(periods) == [
-        ("00:00+0100", "01:55+0100", 0.0), ("01:55+0100", "03:30+0200", 1.0), ("03:30+0200", "00:00+0200", 0.0)]
+        ("00:00+0100", "01:55+0100", 0.0),
+        ("01:55+0100", "03:30+0200", 1.0),
+        ("03:30+0200", "00:00+0200", 0.0),
+    ]
 
 
 def test_fall_back_day_has_100_quarter_hours():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from smartoa.api.auth import ApiError
 from smartoa.consignes.errors import ConsigneError
@@ -78,10 +78,15 @@ def post_acknowledgment(request, body: AcknowledgmentIn):
     try:
         with transaction.atomic():
             acknowledge(
-                caller.contract_pk, day, actor=f"api:{caller.token_prefix}", channel="api", ip=caller.ip,
-                token=caller.token_pk, version_number=body.version,
+                caller.contract_pk,
+                day,
+                actor=f"api:{caller.token_prefix}",
+                channel="api",
+                ip=caller.ip,
+                token=caller.token_pk,
+                version_number=body.version,
             )
             state = acknowledgment_state(caller.contract_pk, day)
     except ConsigneError as exc:
         raise api_error(exc) from None
-    return 201, state.as_json()
+    return Status(201, state.as_json())

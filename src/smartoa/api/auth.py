@@ -99,6 +99,12 @@ class LastUseBuffer:
 _last_use = LastUseBuffer()
 
 
+def discard_last_use() -> None:
+    """Forget the buffered last-use times without writing them (tests roll their data back)."""
+    with _last_use.lock:
+        _last_use.pending, _last_use.last_flush = {}, None
+
+
 def flush_last_use() -> None:
     """Write the buffered last-use times now (tests, worker exit)."""
     _last_use.flush()

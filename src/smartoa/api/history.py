@@ -28,7 +28,9 @@ def effacements(request, start: str, end: str):
     days = (last - first).days + 1
     if days > settings.SMARTOA_HISTORY_MAX_DAYS:
         raise ApiError(
-            422, "invalid_input", f"the range covers {days} days; at most {settings.SMARTOA_HISTORY_MAX_DAYS} allowed"
+            422,
+            "invalid_input",
+            f"the range covers {days} days; at most {settings.SMARTOA_HISTORY_MAX_DAYS} allowed",
         )
     documents = [json.loads(d) for d in latest_documents(request.auth.contract_pk, first, last)]
     body = json.dumps(documents, indent=2, ensure_ascii=False).encode()

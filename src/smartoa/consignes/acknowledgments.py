@@ -43,7 +43,7 @@ class AcknowledgmentState:
 
 
 def _consigne(target, day: date | None, *, lock: bool) -> Consigne:
-    """The consigne ``target`` (a Consigne, or a contract / contract pk with ``day``), optionally row-locked."""
+    """The consigne ``target`` (a Consigne, or a contract or its pk with ``day``), optionally row-locked."""
     query = Consigne.objects.select_for_update() if lock else Consigne.objects.all()
     if isinstance(target, Consigne):
         query = query.filter(pk=target.pk)
@@ -73,7 +73,7 @@ def acknowledge(
     user=None,
     version_number: int | None = None,
 ) -> Acknowledgment:
-    """Acknowledge the current version of a day's consigne (``target``: a Consigne, or a contract with ``day``).
+    """Acknowledge the current version of a day's consigne (``target``: a Consigne, or a contract + ``day``).
 
     Locks the consigne first, so a concurrent modification is either fully before or fully after.
     Raises NotPublished, DeadlinePassed (from HLAR on) or StaleVersion (``version_number`` not current).
@@ -82,9 +82,7 @@ def acknowledge(
     moment = now()
     deadline = hlar_for(consigne.delivery_day)
     if not is_open(moment, deadline):
-        raise DeadlinePassed(
-            f"acknowledgments for {consigne.delivery_day} closed at HLAR {iso(deadline)}"
-        )
+        raise DeadlinePassed(f"acknowledgments for {consigne.delivery_day} closed at HLAR {iso(deadline)}")
     current = _current_version(consigne)
     if version_number is not None and version_number != current.number:
         raise StaleVersion(
@@ -92,12 +90,24 @@ def acknowledge(
             f"(current: {current.number}); read the consigne again and acknowledge it"
         )
     ack = Acknowledgment.objects.create(
-        consigne=consigne, version=current, acknowledged_at=moment, channel=channel,
-        user=user, token_id=getattr(token, "pk", token), actor=actor, ip=ip or None,
+        consigne=consigne,
+        version=current,
+        acknowledged_at=moment,
+        channel=channel,
+        user=user,
+        token_id=getattr(token, "pk", token),
+        actor=actor,
+        ip=ip or None,
     )
     record(
-        "consigne.acknowledged", actor=actor, contract=consigne.contract, user=user, ip=ip or None,
-        day=str(consigne.delivery_day), version=current.number, channel=channel,
+        "consigne.acknowledged",
+        actor=actor,
+        contract=consigne.contract,
+        user=user,
+        ip=ip or None,
+        day=str(consigne.delivery_day),
+        version=current.number,
+        channel=channel,
     )
     return ack
 
@@ -107,8 +117,10 @@ def acknowledgment_state(contract, day: date) -> AcknowledgmentState:
     consigne = _consigne(contract, day, lock=False)
     current = _current_version(consigne)
     latest = (
-        Acknowledgment.objects.filter(consigne=consigne).select_related("version")
-        .order_by("-acknowledged_at", "-id").first()
+        Acknowledgment.objects.filter(consigne=consigne)
+        .select_related("version")
+        .order_by("-acknowledged_at", "-id")
+        .first()
     )
     deadline = hlar_for(day)
     return AcknowledgmentState(

@@ -27,7 +27,9 @@ def cutoff_for_hlar(hlar_at: datetime) -> datetime:
 
 def hlars_for(days) -> dict[date, datetime]:
     """HLAR of each of ``days`` (one query)."""
-    overrides = dict(HlarOverride.objects.filter(delivery_day__in=set(days)).values_list("delivery_day", "hlar_at"))
+    overrides = dict(
+        HlarOverride.objects.filter(delivery_day__in=set(days)).values_list("delivery_day", "hlar_at")
+    )
     return {day: deadlines.hlar(day, settings.SMARTOA_HLAR_DEFAULT, overrides.get(day)) for day in set(days)}
 
 
@@ -51,6 +53,8 @@ def set_hlar(day: date, at: time, *, actor: str, force: bool = False) -> tuple[d
             )
         if not deadlines.is_open(moment, new):
             raise ConsigneError(f"{iso(new)} is already past (use --force to set it anyway)")
-    HlarOverride.objects.update_or_create(delivery_day=day, defaults={"hlar_at": new, "set_at": moment, "set_by": actor})
+    HlarOverride.objects.update_or_create(
+        delivery_day=day, defaults={"hlar_at": new, "set_at": moment, "set_by": actor}
+    )
     record("hlar.set", actor=actor, day=day.isoformat(), hlar=iso(new), previous=iso(previous), forced=force)
     return previous, new

@@ -1,4 +1,5 @@
-"""Consignes (one per contract and delivery day), their immutable versions, acknowledgments, HLAR overrides."""
+"""Consignes (one per contract and delivery day), their immutable versions, acknowledgments, HLAR
+overrides."""
 
 from django.conf import settings
 from django.db import models
@@ -14,7 +15,10 @@ class Consigne(models.Model):
 
     class Meta:
         verbose_name = _("consigne")
-        constraints = [models.UniqueConstraint(fields=["contract", "delivery_day"], name="consigne_one_per_day")]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "delivery_day"], name="consigne_one_per_day")
+        ]
+        indexes = [models.Index(fields=["delivery_day"], name="consigne_day_idx")]  # publication by day
         ordering = ["-delivery_day"]
 
     def __str__(self):

@@ -42,13 +42,20 @@ def parse_prices(text: str, day: date) -> tuple[float, ...]:
         index, price = problem
         first_line[index] = line
         prices[index] = price
+    if not first_line and errors:
+        raise PriceFileError(
+            f"price file refused: no line is a quarter-hour of {day.isoformat()} (wrong file or wrong day?); "
+            f"first problem: {errors[0]}"
+        )
     missing = [moment for n, moment in enumerate(steps(day, STEP_15)) if n not in first_line]
     errors.extend(f"missing quarter-hour {iso(moment)}" for moment in missing)
     if errors:
         shown = errors[:MAX_ERRORS]
         more = f"\n… and {len(errors) - MAX_ERRORS} more" if len(errors) > MAX_ERRORS else ""
         raise PriceFileError(
-            f"price file refused for {day.isoformat()} ({count} quarter-hours expected):\n" + "\n".join(shown) + more
+            f"price file refused for {day.isoformat()} ({count} quarter-hours expected):\n"
+            + "\n".join(shown)
+            + more
         )
     return tuple(p for p in prices if p is not None)
 

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# One command to set up and pass the tests: installs what is missing (Python packages, Debian's chromium,
+# PostgreSQL if absent), starts PostgreSQL if it is not running, checks migrations, then runs the whole suite
+# on SQLite and on PostgreSQL. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_install() {
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}"
+  apt_install "${missing[@]}"
+fi
+
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  echo "starting PostgreSQL"
+  for version in $(ls /etc/postgresql); do
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  done
+  for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+
+scripts/setup.sh --test
+
+export SMARTOA_ENV=test
+unset SMARTOA_NOW DATABASE_URL
+export SMARTOA_DATA_DIR="$PWD/var/test"
+PG_URL=${SMARTOA_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/smartoa}
+
+echo "== models and migrations agree"
+.venv/bin/smartoa makemigrations --check --dry-run >/dev/null || {
+  echo "models and migrations disagree: run 'smartoa makemigrations'"; exit 1; }
+
+echo "== tests on SQLite"
+.venv/bin/pytest "$@"
+echo "== tests on PostgreSQL ($PG_URL)"
+DATABASE_URL="$PG_URL" .venv/bin/pytest "$@"

@@ -1,0 +1,67 @@
+"""Operator pages (staff only): curve upload, a contract's curve and compliance, statement downloads."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from smartoa.backoffice.forms import CurveUploadForm
+from smartoa.billing.views import contract_curve_page, statement_response
+from smartoa.contracts.models import Contract
+from smartoa.metering.services import CurveImportError, import_curves
+
+
+def _actor(user) -> str:
+    return getattr(user, "email", "") or user.get_username()
+
+
+@staff_member_required
+def curve_upload(request):
+    """Upload a CSV or Parquet curve file; all or nothing, errors listed by row."""
+    errors = ""
+    form = CurveUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        source = upload.temporary_file_path() if hasattr(upload, "temporary_file_path") else upload.read()
+        try:
+            with transaction.atomic():
+                imported = import_curves(
+                    source,
+                    source_name=f"{upload.name} (upload by {_actor(request.user)})",
+                    actor=_actor(request.user),
+                    kind=form.cleaned_data["kind"],
+                )
+        except CurveImportError as exc:
+            errors = f"{upload.name}: {exc}"
+        else:
+            messages.success(
+                request,
+                _("%(rows)s lignes importées : %(days)s jours-contrats, dont %(revised)s révisés.")
+                % {"rows": imported.rows, "days": imported.contract_days, "revised": imported.revised_days},
+            )
+            return redirect("backoffice:curve-upload")
+    return render(request, "backoffice/upload.html", {"form": form, "errors": errors}, status=400 if errors else 200)
+
+
+@staff_member_required
+def contract_curve(request, contract_id):
+    contract = get_object_or_404(Contract, contract_id=contract_id)
+    return contract_curve_page(
+        request,
+        contract,
+        base_template="backoffice/base.html",
+        curve_url=reverse("backoffice:contract-curve", args=[contract.contract_id]),
+        statement_url=lambda month, fmt: reverse(
+            "backoffice:contract-statement", args=[contract.contract_id, month, fmt]
+        ),
+    )
+
+
+@staff_member_required
+def contract_statement(request, contract_id, month, fmt):
+    contract = get_object_or_404(Contract, contract_id=contract_id)
+    return statement_response(contract, month, fmt)

@@ -1,0 +1,1 @@
+from tests.billing.conftest import acknowledge, load_curves, make_consigne  # noqa: F401 (shared fixtures)
