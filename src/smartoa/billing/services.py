@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 from django.conf import settings
+from django.db import connection, models
 
 from smartoa.billing.models import ComplianceRun, ContractMonth, EpisodeResult
 from smartoa.consignes.models import ConsigneVersion
@@ -64,16 +65,22 @@ def _stop_grid(grid: Grid, pks: list[int]) -> tuple[np.ndarray, np.ndarray]:
     numbers = np.zeros((len(pks), len(grid.days)), dtype=np.int32)
     stop = np.zeros((len(pks), grid.n_steps), dtype=np.float32)
     latest: dict[tuple[int, int], tuple[int, int, bool]] = {}
-    versions = ConsigneVersion.objects.filter(delivery_day__range=(grid.days[0], grid.days[-1])).values_list(
-        "id", "contract_id", "delivery_day", "number", "has_stop"
-    )
-    for vid, contract_pk, day, number, has_stop in versions.iterator(chunk_size=20_000):
-        row = row_of.get(contract_pk)
-        if row is None:
-            continue
-        key = (row, grid.day_index(day))
-        if key not in latest or latest[key][1] < number:
-            latest[key] = (vid, number, has_stop)
+    day_of = {d.isoformat(): i for i, d in enumerate(grid.days)}
+    table = connection.ops.quote_name(ConsigneVersion._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, contract_id, delivery_day, number, has_stop FROM {table} "
+            "WHERE delivery_day >= %s AND delivery_day <= %s",
+            [grid.days[0], grid.days[-1]],
+        )
+        while chunk := cursor.fetchmany(50_000):
+            for vid, contract_pk, day, number, has_stop in chunk:
+                row = row_of.get(contract_pk)
+                if row is None:
+                    continue
+                key = (row, day_of[day if isinstance(day, str) else day.isoformat()])
+                if key not in latest or latest[key][1] < number:
+                    latest[key] = (vid, number, has_stop)
     with_stop = {}
     for (row, d), (vid, number, has_stop) in latest.items():
         numbers[row, d] = number
@@ -160,7 +167,7 @@ def run_compliance(month: date, *, actor: str, tolerance=None) -> ComplianceRun:
         )
         for i in selected.tolist()
     ]
-    EpisodeResult.objects.bulk_create(episode_objects, batch_size=2_000)
+    _insert(EpisodeResult, episode_objects)
 
     def sums(values):
         return np.bincount(rows, weights=values[selected], minlength=len(contracts))
@@ -196,10 +203,31 @@ def run_compliance(month: date, *, actor: str, tolerance=None) -> ComplianceRun:
                 excess_kwh=float(totals["excess_kwh"][r]), days=day_figures, inputs=inputs,
             )
         )
-    ContractMonth.objects.bulk_create(month_rows, batch_size=1_000)
+    _insert(ContractMonth, month_rows)
     run.finished_at = now()
     run.save(update_fields=["finished_at"])
     return run
+
+
+def _insert(model, objects) -> None:
+    """Insert unsaved ``objects`` with one prepared statement (bulk_create's per-value overhead is the
+    bottleneck at 10,000 contracts); integer and float fields go as they are."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    plain = (models.IntegerField, models.FloatField, models.ForeignKey, models.BooleanField)
+    table = connection.ops.quote_name(model._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} ({', '.join(connection.ops.quote_name(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    prepared = [(f.attname, None if isinstance(f, plain) else f) for f in fields]
+    rows = [
+        [getattr(o, name) if field is None else field.get_db_prep_save(getattr(o, name), connection)
+         for name, field in prepared]
+        for o in objects
+    ]
+    with connection.cursor() as cursor:
+        for a in range(0, len(rows), 5_000):
+            cursor.executemany(sql, rows[a : a + 5_000])
 
 
 def latest_run(month: date) -> ComplianceRun | None:

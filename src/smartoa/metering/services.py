@@ -59,12 +59,7 @@ def _read_frame(source) -> tuple[pl.DataFrame, bool]:
         source = io.BytesIO(source)
     try:
         if is_parquet:
-            try:
-                frame = pl.read_parquet(source, use_pyarrow=True, pyarrow_options={"read_dictionary": ["contract_id"]})
-            except Exception:  # noqa: BLE001 - no contract_id, or not a string column: read plainly, checked below
-                if isinstance(source, io.BytesIO):
-                    source.seek(0)
-                frame = pl.read_parquet(source)
+            frame = pl.read_parquet(source)
         else:
             frame = pl.read_csv(
                 source,
@@ -228,7 +223,7 @@ def parse_curves(source) -> ParsedCurves:
     per_step = STEP_SECONDS * per_second
     n_days = len(grid.days)
     present = np.zeros(pks.size * n_days, dtype=bool)
-    cd = np.empty(rows, dtype=np.int64)
+    cd = np.empty(rows, dtype=np.int32)
     in_day = np.empty(rows, dtype=np.int16)
     off_grid = []
     for a in range(0, rows, CHUNK_ROWS):
@@ -238,21 +233,27 @@ def parse_curves(source) -> ParsedCurves:
         off_grid.append(np.flatnonzero(step * per_step != relative) + a)
         day = np.searchsorted(grid.day_starts, step, side="right") - 1
         in_day[a:b] = step - grid.day_starts[day]
-        cd[a:b] = np.maximum(contract_row[a:b], 0).astype(np.int64) * n_days + day
+        cd[a:b] = np.maximum(contract_row[a:b], 0) * np.int32(n_days) + day
         present[cd[a:b]] = True
     off_grid = np.concatenate(off_grid)
     errors.add(off_grid, "start is not on a 5-minute boundary")
     del instants
 
-    compact = np.cumsum(present) - 1
+    compact = (np.cumsum(present, dtype=np.int64) - 1).astype(np.int32)
     contract_day = np.flatnonzero(present)
+    if contract_day.size * MAX_DAY_STEPS >= 2**31:
+        raise CurveImportError("file too large: split it (at most 7 million contract-days per import)")
     values = np.full((contract_day.size, MAX_DAY_STEPS), np.nan)
     given = np.zeros((contract_day.size, MAX_DAY_STEPS), dtype=bool)
-    flat = compact[cd] * MAX_DAY_STEPS + in_day
+    flat = np.empty(rows, dtype=np.int32)
+    for a in range(0, rows, CHUNK_ROWS):
+        b = min(a + CHUNK_ROWS, rows)
+        flat[a:b] = compact[cd[a:b]] * np.int32(MAX_DAY_STEPS) + in_day[a:b]
+    del cd
     given.ravel()[flat] = True
     if int(given.sum()) != rows:
         # Rows already in error (unknown contract, off the grid) must not pass for duplicates.
-        keys = flat.copy()
+        keys = flat.astype(np.int64)
         invalid = contract_row < 0
         invalid[off_grid] = True
         keys[invalid] = -1 - np.flatnonzero(invalid)

@@ -54,6 +54,13 @@ class Command(BaseCommand):
         operator.save()
         lines.append(f"operator (admin, http://localhost:8000/admin/): {OPERATOR_EMAIL} / {operator_password}")
         today = local_day_of(now())
+        for email in sorted({holder for *_, holder in DEMO_CONTRACTS}):
+            password = secrets.token_urlsafe(9)
+            user = User.objects.filter(email=email).first() or User.objects.create_user(email)
+            user.set_password(password)
+            user.must_change_password = True
+            user.save()
+            lines.append(f"producer login: {email} / {password} (provisional: change it and enrol TOTP)")
         for cid, name, sector, power, unit, holder in DEMO_CONTRACTS:
             contract, _ = Contract.objects.update_or_create(
                 contract_id=cid,
@@ -69,10 +76,5 @@ class Command(BaseCommand):
                     periods = demo_periods(day) if cid != "BOA00001" else no_stop_periods(day)
                     documents.append(ConsigneDocument(cid, day, periods))
             publish(documents, actor=actor) if documents else None
-        for user in User.objects.filter(email__endswith="@demo.smart-oa.example", is_staff=False):
-            password = secrets.token_urlsafe(9)
-            user.set_password(password)
-            user.save()
-            lines.append(f"producer login: {user.email} / {password} (provisional: change it and enrol TOTP)")
         lines.append("try: curl -H 'Authorization: Bearer <token>' http://localhost:8000/api/v1/effacement")
         return lines
