@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, transaction
 
 from smartoa.contracts.models import Contract
 
@@ -103,7 +105,21 @@ def call_wsgi(method: str, path: str, *, headers: dict[str, str] | None = None, 
     return WsgiResponse(captured["status"], captured["headers"], data)
 
 
+@contextmanager
+def keep_connection():
+    """Stop Django's per-request connection recycling (as its test client does), so that requests through the
+    real WSGI application run inside the test's transaction."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def wsgi(db):
     """The production WSGI application, called in-process: wsgi("GET", "/api/v1/effacement", headers=...)."""
-    return call_wsgi
+    with keep_connection():
+        yield call_wsgi

@@ -6,16 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.consignes.factories import keep_connection, modify_day, paris, publish_day, stop_periods
+from tests.consignes.factories import modify_day, paris, publish_day, stop_periods
 
 SEED = (Path(__file__).parent.parent / "data" / "seed_effacement.json").read_text()
-
-
-@pytest.fixture
-def wsgi(wsgi):
-    """Requests that reach Django keep the test's transaction."""
-    with keep_connection():
-        yield wsgi
 
 
 @pytest.fixture

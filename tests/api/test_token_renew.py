@@ -4,14 +4,7 @@ import pytest
 
 from smartoa.audit.models import AuditEvent
 from smartoa.contracts.models import ApiToken
-from tests.consignes.factories import keep_connection, paris
-
-
-@pytest.fixture
-def wsgi(wsgi):
-    """Requests that reach Django keep the test's transaction."""
-    with keep_connection():
-        yield wsgi
+from tests.consignes.factories import paris
 
 
 @pytest.fixture

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date, datetime, time
 
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, transaction
+from django.db import transaction
 
 from smartoa.consignes.services import modify, publish
 from smartoa.domain.calendar import PARIS, day_bounds
@@ -42,16 +40,3 @@ def modify_day(contract, day: date, periods, reason: str = "incident"):
     """An incident change of ``contract``'s consigne for ``day``; returns the new version."""
     with transaction.atomic():
         return modify([ConsigneDocument(contract.contract_id, day, periods)], reason=reason, actor="test")[0]
-
-
-@contextmanager
-def keep_connection():
-    """Stop Django's per-request connection recycling (as its test client does), so requests through the
-    real WSGI application keep the test's transaction. TODO(lead): belongs in conftest's ``wsgi`` fixture."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)

@@ -61,9 +61,14 @@ def _auth_error(request, exc):
                       {"WWW-Authenticate": "Bearer"})
 
 
+HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    return json_error(request, exc.status_code, "error", str(exc))
+    if exc.status_code == 400:  # e.g. a body that is not JSON: malformed input, as every other one
+        return json_error(request, 422, "invalid_input", str(exc))
+    return json_error(request, exc.status_code, HTTP_ERROR_CODES.get(exc.status_code, "error"), str(exc))
 
 
 from smartoa.api import acquiescement, effacement, history, token  # noqa: E402  (routers register on ``api``)
