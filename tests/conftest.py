@@ -65,8 +65,15 @@ class WsgiResponse:
         return json.loads(self.body)
 
 
-def call_wsgi(method: str, path: str, *, headers: dict[str, str] | None = None, body: bytes = b"",
-              remote_addr: str = "127.0.0.1", query: str = "") -> WsgiResponse:
+def call_wsgi(
+    method: str,
+    path: str,
+    *,
+    headers: dict[str, str] | None = None,
+    body: bytes = b"",
+    remote_addr: str = "127.0.0.1",
+    query: str = "",
+) -> WsgiResponse:
     """Call the production WSGI application (hot path + Django) as a server would."""
     from smartoa.wsgi import application
 

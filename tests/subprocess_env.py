@@ -28,6 +28,10 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 def smartoa(*args: str, **env: str) -> subprocess.CompletedProcess:
     """Run ``smartoa ARGS`` and capture its output."""
     return subprocess.run(
-        [sys.executable, "-m", "smartoa.cli", *args], env=subprocess_env(**env), capture_output=True,
-        text=True, timeout=120, stdin=subprocess.DEVNULL,
+        [sys.executable, "-m", "smartoa.cli", *args],
+        env=subprocess_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
     )

@@ -31,8 +31,15 @@ def _flush_on_exit(server, worker):
         server.log.exception("could not write the tokens' last use on exit")
 
 
-def run(*, host: str, port: int, workers: int, threads: int = 4, access_log: str | None = None,
-        app: str = "smartoa.wsgi:application") -> None:
+def run(
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int = 4,
+    access_log: str | None = None,
+    app: str = "smartoa.wsgi:application",
+) -> None:
     """Serve ``app`` until stopped (SIGTERM/SIGINT). Blocks. The benchmarks serve their baseline the same way."""
     options = {
         "bind": f"{host}:{port}",

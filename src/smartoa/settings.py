@@ -179,7 +179,10 @@ def _database() -> dict:
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000; PRAGMA mmap_size=268435456;",
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000; "
+                "PRAGMA mmap_size=268435456;"
+            ),
         }
         # Tests use a file too, so that real server subprocesses can share the test database.
         name = Path(config["NAME"])

@@ -9,7 +9,6 @@ from django.db import transaction
 from smartoa.api.auth import flush_last_use
 from smartoa.contracts.models import ApiToken
 from smartoa.contracts.services import add_ips, remove_ips
-from smartoa.core.clock import now
 from smartoa.domain.calendar import parse_instant
 
 PATH = "/api/v1/effacement"

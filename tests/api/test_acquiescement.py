@@ -44,9 +44,7 @@ def test_state_then_acknowledge(caller, wsgi, settings):
     }
     done = post(wsgi, headers, {"application_date": "2025-09-22"}, remote_addr="198.51.100.4")
     assert done.status == 201
-    assert (
-        done.json()["acknowledged"] is True and done.json()["acknowledged_at"] == "2025-09-21T14:00:00+02:00"
-    )
+    assert done.json()["acknowledged"] is True and done.json()["acknowledged_at"] == "2025-09-21T14:00:00+02:00"
     row = Acknowledgment.objects.get()
     assert (row.ip, row.channel, row.version.number) == ("198.51.100.4", "api", 1)
     assert row.actor.startswith("api:") and row.token.contract == contract

@@ -63,9 +63,10 @@ def test_latest_day_and_newest_version_win(seed_published, wsgi, settings, tmp_p
     assert body["update_date"] == "2025-09-22T10:00:00+02:00"
     # A newer version of the latest day is what is served.
     consigne = ConsigneVersion.objects.get(contract=contract, delivery_day="2025-09-23").consigne
-    from smartoa.consignes.services import new_version
-    from smartoa.domain.schedule import no_stop_periods, ConsigneDocument
     from datetime import date
+
+    from smartoa.consignes.services import new_version
+    from smartoa.domain.schedule import ConsigneDocument, no_stop_periods
 
     doc = ConsigneDocument("BOAXXXXX", date(2025, 9, 23), no_stop_periods(date(2025, 9, 23)))
     new_version(consigne, doc, number=2, at=parse_instant("2025-09-22T11:00:00+02:00"), actor="t").save()
@@ -94,6 +95,8 @@ def test_update_date_is_the_clock_in_paris_time(make_contract, settings, tmp_pat
     settings.SMARTOA_NOW = datetime.fromisoformat("2026-01-10T15:00:00+00:00")
     make_contract("BOAXXXXX")
     path = tmp_path / "w.json"
-    path.write_text(SEED.replace("2025-09-22", "2026-01-11").replace("2025-09-23", "2026-01-12").replace("+02:00", "+01:00"))
+    path.write_text(
+        SEED.replace("2025-09-22", "2026-01-11").replace("2025-09-23", "2026-01-12").replace("+02:00", "+01:00")
+    )
     call_command("consignes", "publish", str(path))
     assert json.loads(ConsigneVersion.objects.get().document)["update_date"] == "2026-01-10T16:00:00+01:00"

@@ -34,11 +34,18 @@ def free_port() -> int:
 @pytest.fixture
 def server(tmp_path):
     port, log = free_port(), tmp_path / "access.log"
-    env = subprocess_env(SMARTOA_ENV="production", SMARTOA_SECRET_KEY="p" * 50, SMARTOA_ALLOWED_HOSTS="127.0.0.1",
-                         SMARTOA_DATA_DIR=str(tmp_path))
+    env = subprocess_env(
+        SMARTOA_ENV="production",
+        SMARTOA_SECRET_KEY="p" * 50,
+        SMARTOA_ALLOWED_HOSTS="127.0.0.1",
+        SMARTOA_DATA_DIR=str(tmp_path),
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "smartoa.cli", "serve", "--port", str(port), "--workers", "2", "--access-log", str(log)],
-        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -31,9 +31,7 @@ def as_json(contract_id: str, day: date, periods) -> dict:
 def publish_day(contract, day: date, periods=None):
     """Publish version 1 of ``contract``'s consigne for ``day``; returns the version."""
     with transaction.atomic():
-        return publish(
-            [ConsigneDocument(contract.contract_id, day, periods or stop_periods(day))], actor="test"
-        )[0]
+        return publish([ConsigneDocument(contract.contract_id, day, periods or stop_periods(day))], actor="test")[0]
 
 
 def modify_day(contract, day: date, periods, reason: str = "incident"):

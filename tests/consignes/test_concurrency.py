@@ -55,16 +55,12 @@ def test_acknowledgments_racing_modifications(make_contract, settings):
 
     def change(n):
         start = 5 * (n + 1)  # every change differs from all others: stop from 00:05, 00:10, …
-        doc = ConsigneDocument(
-            contract.contract_id, day, stop_periods(day, f"{start // 60:02d}:{start % 60:02d}")
-        )
+        doc = ConsigneDocument(contract.contract_id, day, stop_periods(day, f"{start // 60:02d}:{start % 60:02d}"))
         return lambda: modify([doc], reason=f"race {n}", actor="test")
 
     errors = []
     for round_ in range(ROUNDS):
-        errors += run_together(
-            ack(2 * round_), change(2 * round_), ack(2 * round_ + 1), change(2 * round_ + 1)
-        )
+        errors += run_together(ack(2 * round_), change(2 * round_), ack(2 * round_ + 1), change(2 * round_ + 1))
     assert errors == []
 
     versions = list(ConsigneVersion.objects.filter(contract=contract).order_by("number"))
@@ -73,6 +69,4 @@ def test_acknowledgments_racing_modifications(make_contract, settings):
     assert len(acks) == 2 * ROUNDS  # no acknowledgment lost
     for a in acks:
         current = max((v for v in versions if v.created_at <= a.acknowledged_at), key=lambda v: v.number)
-        assert a.version.number == current.number, (
-            f"{a.actor} names v{a.version.number}, current was v{current.number}"
-        )
+        assert a.version.number == current.number, f"{a.actor} names v{a.version.number}, current was v{current.number}"

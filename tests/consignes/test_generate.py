@@ -48,9 +48,7 @@ def test_preview_groups_identical_schedules_and_writes_nothing(contracts, tmp_pa
 
 def test_publish_regenerates_the_seed_byte_for_byte(contracts, tmp_path, settings, capsys):
     settings.SMARTOA_NOW = parse_instant("2025-09-21T12:55:05+02:00")
-    call_command(
-        "consignes", "generate", "--prices", price_file(tmp_path), "--day", "2025-09-22", "--publish"
-    )
+    call_command("consignes", "generate", "--prices", price_file(tmp_path), "--day", "2025-09-22", "--publish")
     assert "published 3 consignes for 2025-09-22" in capsys.readouterr().out
     version = ConsigneVersion.objects.get(contract__contract_id="BOAXXXXX")
     assert version.document == SEED.strip()
@@ -102,9 +100,7 @@ def test_day_already_published_is_refused_whole(contracts, tmp_path, capsys):
     call_command("consignes", "generate", "--prices", price_file(tmp_path), "--day", "2025-09-22")
     assert "already published for 2025-09-22: 1 (BOA00001)" in capsys.readouterr().out
     with pytest.raises(CommandError, match="already published .*BOA00001 2025-09-22"):
-        call_command(
-            "consignes", "generate", "--prices", price_file(tmp_path), "--day", "2025-09-22", "--publish"
-        )
+        call_command("consignes", "generate", "--prices", price_file(tmp_path), "--day", "2025-09-22", "--publish")
     assert ConsigneVersion.objects.count() == 1
     call_command(
         "consignes",
@@ -125,9 +121,7 @@ def test_bad_price_file_names_the_line_and_writes_nothing(contracts, tmp_path):
     lines = path.read_text().splitlines()
     lines[10] = lines[10].replace(":15:00", ":20:00")
     path.write_text("\n".join(lines))
-    with pytest.raises(
-        CommandError, match=r"line 11: 2025-09-22T02:20:00\+02:00 is not the start of a quarter-hour"
-    ):
+    with pytest.raises(CommandError, match=r"line 11: 2025-09-22T02:20:00\+02:00 is not the start of a quarter-hour"):
         call_command("consignes", "generate", "--prices", str(path), "--day", "2025-09-22", "--publish")
     assert Consigne.objects.count() == 0
 
@@ -149,9 +143,7 @@ def test_generation_on_dst_days(contracts, tmp_path, capsys, day, negative, expe
     call_command("consignes", "generate", "--prices", path, "--day", day, "--publish")
     assert f"3 contracts: {expected}" in capsys.readouterr().out
     document = json.loads(ConsigneVersion.objects.get(contract__contract_id="BOA00001").document)
-    assert document["data"][0]["start_date"] == f"{day}T00:00:00" + (
-        "+02:00" if day.endswith("25") else "+01:00"
-    )
+    assert document["data"][0]["start_date"] == f"{day}T00:00:00" + ("+02:00" if day.endswith("25") else "+01:00")
     assert document["data"][-1]["end_date"] == day_end
 
 
@@ -163,6 +155,4 @@ def test_group_rendering_matches_the_reference_renderer(contracts):
     consigne = Consigne(contract=contracts[1], delivery_day=DAY)
     for cid in ("BOA00001", "BOA00002"):
         doc = ConsigneDocument(cid, DAY, periods)
-        assert (
-            factory.version(consigne, doc, 1).document == render_document(cid, moment, DAY, periods).decode()
-        )
+        assert factory.version(consigne, doc, 1).document == render_document(cid, moment, DAY, periods).decode()

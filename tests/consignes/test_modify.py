@@ -76,9 +76,7 @@ def test_change_deadline_to_the_minute(published, settings, now, accepted):
     if accepted:
         assert modify_day(published, DAY, new).number == 2
     else:
-        with pytest.raises(
-            DeadlinePassed, match=r"changes closed at 2025-09-21T16:00:00\+02:00 \(HLAR .*16:30"
-        ):
+        with pytest.raises(DeadlinePassed, match=r"changes closed at 2025-09-21T16:00:00\+02:00 \(HLAR .*16:30"):
             modify_day(published, DAY, new)
         assert ConsigneVersion.objects.count() == 1
 

@@ -28,14 +28,20 @@ def write(tmp_path, name, text):
 
 @pytest.mark.django_db
 def test_import_creates_contracts_and_accounts(tmp_path):
-    path = write(tmp_path, "c.csv", HEADER + "BOA00001,Parc A,pv,15,MWc,a@x.fr,g@x.fr,30001\n"
-                                             "BOA00002,Parc B,wind_onshore,\"12,5\",MW,a@x.fr,,\n")
+    path = write(
+        tmp_path,
+        "c.csv",
+        HEADER + 'BOA00001,Parc A,pv,15,MWc,a@x.fr,g@x.fr,30001\nBOA00002,Parc B,wind_onshore,"12,5",MW,a@x.fr,,\n',
+    )
     call_command("contracts", "import", path)
     assert Contract.objects.count() == 2
     assert str(Contract.objects.get(contract_id="BOA00002").installed_power) == "12.500"
     holder = User.objects.get(email="a@x.fr")
     assert holder.must_change_password and holder.has_usable_password()
-    assert set(holder.roles.values_list("contract__contract_id", "kind")) == {("BOA00001", "holder"), ("BOA00002", "holder")}
+    assert set(holder.roles.values_list("contract__contract_id", "kind")) == {
+        ("BOA00001", "holder"),
+        ("BOA00002", "holder"),
+    }
     assert Role.objects.get(contract__contract_id="BOA00001", kind="manager").user.email == "g@x.fr"
     assert AuditEvent.objects.filter(action="contract.imported").count() == 2
 
@@ -49,21 +55,31 @@ def test_accounts_receive_their_login_by_email(tmp_path):
 
 @pytest.mark.django_db
 def test_import_is_all_or_nothing(tmp_path):
-    bad = HEADER + ("BOA00001,Parc A,pv,15,MWc,a@x.fr,,\n"
-                    "boa-2,Parc B,hydro,-3,kW,not-an-email,,\n"
-                    "BOA00001,Parc C,pv,15,MWc,c@x.fr,,\n")
+    bad = HEADER + (
+        "BOA00001,Parc A,pv,15,MWc,a@x.fr,,\n"
+        "boa-2,Parc B,hydro,-3,kW,not-an-email,,\n"
+        "BOA00001,Parc C,pv,15,MWc,c@x.fr,,\n"
+    )
     with pytest.raises(CommandError) as error:
         call_command("contracts", "import", write(tmp_path, "c.csv", bad))
     message = str(error.value)
     assert "\nline 3:" in message and "\nline 4:" in message and "\nline 2:" not in message
-    for expected in ("contract_id 'boa-2'", "sector 'hydro'", "power_unit 'kW'", "installed_power '-3'",
-                     "holder_email 'not-an-email'", "already on line 2"):
+    for expected in (
+        "contract_id 'boa-2'",
+        "sector 'hydro'",
+        "power_unit 'kW'",
+        "installed_power '-3'",
+        "holder_email 'not-an-email'",
+        "already on line 2",
+    ):
         assert expected in message
     assert Contract.objects.count() == 0 and User.objects.count() == 0
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("text", "message"), [("contract_id,name\nBOA1,x\n", "missing column"), (HEADER, "no contract")])
+@pytest.mark.parametrize(
+    ("text", "message"), [("contract_id,name\nBOA1,x\n", "missing column"), (HEADER, "no contract")]
+)
 def test_import_refuses_bad_files(tmp_path, text, message):
     with pytest.raises(CommandError, match=message):
         call_command("contracts", "import", write(tmp_path, "c.csv", text))
@@ -71,11 +87,15 @@ def test_import_refuses_bad_files(tmp_path, text, message):
 
 @pytest.mark.django_db
 def test_import_updates_and_a_new_manager_replaces_the_old_one(tmp_path, issue_token):
-    call_command("contracts", "import", write(tmp_path, "a.csv", HEADER + "BOA00001,Parc A,pv,15,MWc,a@x.fr,g1@x.fr,\n"))
+    call_command(
+        "contracts", "import", write(tmp_path, "a.csv", HEADER + "BOA00001,Parc A,pv,15,MWc,a@x.fr,g1@x.fr,\n")
+    )
     contract = Contract.objects.get()
     issue_token(contract)
     call_command("ips", "add", "BOA00001", "203.0.113.1")
-    call_command("contracts", "import", write(tmp_path, "b.csv", HEADER + "BOA00001,Parc A2,pv,16,MWc,a@x.fr,g2@x.fr,\n"))
+    call_command(
+        "contracts", "import", write(tmp_path, "b.csv", HEADER + "BOA00001,Parc A2,pv,16,MWc,a@x.fr,g2@x.fr,\n")
+    )
     contract.refresh_from_db()
     assert contract.name == "Parc A2"
     assert Role.objects.get(contract=contract, kind="manager").user.email == "g2@x.fr"
@@ -137,10 +157,15 @@ def test_ips_remove_refuses_an_address_not_listed_and_removes_nothing(make_contr
 
 # --- consignes publish -----------------------------------------------------------------------------------
 
-DOC = {"id": "BOA00001", "application_date": "2026-03-29", "data": [
-    {"start_date": "2026-03-29T00:00:00+01:00", "end_date": "2026-03-29T11:55:00+02:00", "value": 0.0},
-    {"start_date": "2026-03-29T11:55:00+02:00", "end_date": "2026-03-29T18:00:00+02:00", "value": 1.0},
-    {"start_date": "2026-03-29T18:00:00+02:00", "end_date": "2026-03-30T00:00:00+02:00", "value": 0.0}]}
+DOC = {
+    "id": "BOA00001",
+    "application_date": "2026-03-29",
+    "data": [
+        {"start_date": "2026-03-29T00:00:00+01:00", "end_date": "2026-03-29T11:55:00+02:00", "value": 0.0},
+        {"start_date": "2026-03-29T11:55:00+02:00", "end_date": "2026-03-29T18:00:00+02:00", "value": 1.0},
+        {"start_date": "2026-03-29T18:00:00+02:00", "end_date": "2026-03-30T00:00:00+02:00", "value": 0.0},
+    ],
+}
 
 
 @pytest.mark.django_db
@@ -197,7 +222,9 @@ def test_cli_exit_codes_and_messages(tmp_path, make_contract):
     missing = smartoa("consignes", "publish", str(tmp_path / "nope.json"))
     assert missing.returncode != 0 and "no such file" in missing.stderr
     make_contract("BOA00001")
-    bad = smartoa("consignes", "publish", write(tmp_path, "p.json", json.dumps(dict(DOC, application_date="2026-03-30"))))
+    bad = smartoa(
+        "consignes", "publish", write(tmp_path, "p.json", json.dumps(dict(DOC, application_date="2026-03-30")))
+    )
     assert bad.returncode != 0 and "nothing was published" in bad.stderr
     ok = smartoa("consignes", "publish", write(tmp_path, "q.json", json.dumps(DOC)))
     assert ok.returncode == 0, ok.stderr

@@ -37,8 +37,9 @@ def test_at_most_one_active_token_per_contract(make_contract):
     assert ApiToken.objects.filter(contract=contract, revoked_at__isnull=True).count() == 1
     token = ApiToken.objects.get(contract=contract, revoked_at__isnull=True)
     with pytest.raises(IntegrityError), transaction.atomic():
-        ApiToken.objects.create(contract=contract, token_hash="0" * 64, prefix="x", created_at=token.created_at,
-                                expires_at=token.expires_at)
+        ApiToken.objects.create(
+            contract=contract, token_hash="0" * 64, prefix="x", created_at=token.created_at, expires_at=token.expires_at
+        )
 
 
 @pytest.mark.django_db

@@ -42,9 +42,7 @@ def test_missing_quarter_hour_is_named():
 
 def test_duplicate_names_both_lines():
     text = price_csv(DAY, extra=["2025-09-22T12:00:00+02:00,3"])
-    with pytest.raises(
-        PriceFileError, match=r"line 98: 2025-09-22T12:00:00\+02:00 is a duplicate of line 50"
-    ):
+    with pytest.raises(PriceFileError, match=r"line 98: 2025-09-22T12:00:00\+02:00 is a duplicate of line 50"):
         parse_prices(text, DAY)
 
 

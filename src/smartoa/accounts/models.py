@@ -32,7 +32,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("opérateur"), default=False)
     is_active = models.BooleanField(_("actif"), default=True)
     must_change_password = models.BooleanField(_("doit changer son mot de passe"), default=True)
-    language = models.CharField(_("langue"), max_length=5, default="fr", choices=[("fr", "Français"), ("en", "English")])
+    language = models.CharField(
+        _("langue"), max_length=5, default="fr", choices=[("fr", "Français"), ("en", "English")]
+    )
     date_joined = models.DateTimeField(_("créé le"), default=timezone.now)
 
     objects = UserManager()

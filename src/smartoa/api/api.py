@@ -27,7 +27,7 @@ class ContractToken(HttpBearer):
 api = NinjaAPI(
     title="SMART OA API",
     version="1",
-    description="Consignes d'effacement, acquiescements. Errors are {\"error\": code, \"message\": text}.",
+    description='Consignes d\'effacement, acquiescements. Errors are {"error": code, "message": text}.',
     urls_namespace="api_v1",
     auth=ContractToken(),
     docs_url="/docs",
@@ -57,8 +57,9 @@ def _validation_error(request, exc: ValidationError):
 
 @api.exception_handler(AuthenticationError)
 def _auth_error(request, exc):
-    return json_error(request, 401, "missing_token", "Authorization: Bearer <token> is required",
-                      {"WWW-Authenticate": "Bearer"})
+    return json_error(
+        request, 401, "missing_token", "Authorization: Bearer <token> is required", {"WWW-Authenticate": "Bearer"}
+    )
 
 
 HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed"}

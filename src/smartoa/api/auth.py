@@ -46,7 +46,9 @@ class ApiError(Exception):
 
 
 def unauthorized(code: str, message: str) -> ApiError:
-    return ApiError(401, code, message, {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{code}"'})
+    return ApiError(
+        401, code, message, {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{code}"'}
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,9 +32,7 @@ def renew_token(request, response: HttpResponse):
     with transaction.atomic():
         current = ApiToken.objects.select_for_update().select_related("contract").get(pk=caller.token_pk)
         if current.revoked_at is not None:  # renewed by a concurrent call in the meantime
-            raise unauthorized(
-                "revoked_token", "this token has been revoked; use the contract's current token"
-            )
+            raise unauthorized("revoked_token", "this token has been revoked; use the contract's current token")
         plain, token = issue_token(current.contract, actor=f"api:{caller.token_prefix}", ip=caller.ip)
     response["Cache-Control"] = "no-store"
     return Status(201, {"token": plain, "expires_at": iso(token.expires_at)})

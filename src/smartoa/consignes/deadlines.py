@@ -27,9 +27,7 @@ def cutoff_for_hlar(hlar_at: datetime) -> datetime:
 
 def hlars_for(days) -> dict[date, datetime]:
     """HLAR of each of ``days`` (one query)."""
-    overrides = dict(
-        HlarOverride.objects.filter(delivery_day__in=set(days)).values_list("delivery_day", "hlar_at")
-    )
+    overrides = dict(HlarOverride.objects.filter(delivery_day__in=set(days)).values_list("delivery_day", "hlar_at"))
     return {day: deadlines.hlar(day, settings.SMARTOA_HLAR_DEFAULT, overrides.get(day)) for day in set(days)}
 
 

@@ -52,9 +52,7 @@ def parse_exclusions(text: str) -> list[str]:
     return ids
 
 
-def plan_generation(
-    prices_text: str, day: date, *, exclude=(), threshold: float | None = None
-) -> GenerationPlan:
+def plan_generation(prices_text: str, day: date, *, exclude=(), threshold: float | None = None) -> GenerationPlan:
     """Build (without writing) the day's consignes from a price file. ConsigneError on a bad file or an
     unknown excluded id."""
     threshold = settings.SMARTOA_PRICE_THRESHOLD if threshold is None else threshold
@@ -68,9 +66,7 @@ def plan_generation(
     if unknown:
         raise ConsigneError(f"unknown contract(s) to exclude: {', '.join(unknown)}")
     eligible = eligible_contracts(day)
-    published = set(
-        Consigne.objects.filter(delivery_day=day).values_list("contract_id", flat=True).iterator()
-    )
+    published = set(Consigne.objects.filter(delivery_day=day).values_list("contract_id", flat=True).iterator())
     chosen = [c for c in eligible if c.contract_id not in excluded]
     return GenerationPlan(
         day=day,

@@ -15,9 +15,7 @@ class Consigne(models.Model):
 
     class Meta:
         verbose_name = _("consigne")
-        constraints = [
-            models.UniqueConstraint(fields=["contract", "delivery_day"], name="consigne_one_per_day")
-        ]
+        constraints = [models.UniqueConstraint(fields=["contract", "delivery_day"], name="consigne_one_per_day")]
         indexes = [models.Index(fields=["delivery_day"], name="consigne_day_idx")]  # publication by day
         ordering = ["-delivery_day"]
 

@@ -168,9 +168,7 @@ def publish(
         raise ConsigneError(f"unknown contract(s): {_named(missing)}")
     days = sorted({d.delivery_day for d in documents})
     wanted = {(contracts[d.contract_id].pk, d.delivery_day): d.contract_id for d in documents}
-    existing = (
-        Consigne.objects.filter(delivery_day__in=days).values_list("contract_id", "delivery_day").iterator()
-    )
+    existing = Consigne.objects.filter(delivery_day__in=days).values_list("contract_id", "delivery_day").iterator()
     already = sorted(f"{wanted[key]} {key[1]}" for key in existing if key in wanted)
     if already:
         raise ConsigneError(
@@ -202,9 +200,7 @@ def publish(
     return [Published(d.contract_id, d.delivery_day, 1) for d in documents]
 
 
-def new_version(
-    consigne: Consigne, doc: ConsigneDocument, *, number: int, at: datetime, actor: str, reason: str = ""
-):
+def new_version(consigne: Consigne, doc: ConsigneDocument, *, number: int, at: datetime, actor: str, reason: str = ""):
     """An unsaved ConsigneVersion for ``doc``, its API document rendered once, stamped ``at``."""
     return VersionFactory(at, actor, reason).version(consigne, doc, number)
 
@@ -245,9 +241,7 @@ def modify(documents: list[ConsigneDocument], *, reason: str, actor: str) -> lis
             continue
         number, periods = current[consigne.pk]
         if periods == [p.as_json() for p in doc.periods]:
-            errors.append(
-                ConsigneError(f"{label}: identical to the current version v{number}, nothing to change")
-            )
+            errors.append(ConsigneError(f"{label}: identical to the current version v{number}, nothing to change"))
             continue
         plan.append((consigne, doc, number + 1))
     if errors:
@@ -283,8 +277,7 @@ def current_versions(consigne_pks: list[int]) -> dict[int, tuple[int, list[dict]
     for part in chunks(sorted(consigne_pks)):
         rows = ConsigneVersion.objects.filter(consigne_id__in=part).order_by("consigne_id", "number")
         current.update(
-            (cid, (number, periods))
-            for cid, number, periods in rows.values_list("consigne_id", "number", "periods")
+            (cid, (number, periods)) for cid, number, periods in rows.values_list("consigne_id", "number", "periods")
         )
     return current
 
@@ -300,9 +293,7 @@ def version_history(contract: Contract, day: date | None = None) -> list[Consign
 def latest_documents(contract_pk: int, start: date, end: date) -> list[str]:
     """The stored API document of the current version of each day in [start, end], by day."""
     rows = (
-        ConsigneVersion.objects.filter(
-            contract_id=contract_pk, delivery_day__gte=start, delivery_day__lte=end
-        )
+        ConsigneVersion.objects.filter(contract_id=contract_pk, delivery_day__gte=start, delivery_day__lte=end)
         .order_by("delivery_day", "-number")
         .values_list("delivery_day", "document")
     )

@@ -61,9 +61,7 @@ def periods_from_windows(day: date, windows, lead: timedelta = RAMP_LEAD) -> tup
     return tuple(periods)
 
 
-def generate_periods(
-    day: date, prices, threshold: float = 0.0, lead: timedelta = RAMP_LEAD
-) -> tuple[Period, ...]:
+def generate_periods(day: date, prices, threshold: float = 0.0, lead: timedelta = RAMP_LEAD) -> tuple[Period, ...]:
     """The consigne schedule of ``day`` from its quarter-hour prices (see the module docstring)."""
     return periods_from_windows(day, stop_windows(day, prices, threshold), lead)
 

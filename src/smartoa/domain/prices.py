@@ -53,9 +53,7 @@ def parse_prices(text: str, day: date) -> tuple[float, ...]:
         shown = errors[:MAX_ERRORS]
         more = f"\n… and {len(errors) - MAX_ERRORS} more" if len(errors) > MAX_ERRORS else ""
         raise PriceFileError(
-            f"price file refused for {day.isoformat()} ({count} quarter-hours expected):\n"
-            + "\n".join(shown)
-            + more
+            f"price file refused for {day.isoformat()} ({count} quarter-hours expected):\n" + "\n".join(shown) + more
         )
     return tuple(p for p in prices if p is not None)
 

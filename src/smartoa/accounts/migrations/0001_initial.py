@@ -2,58 +2,116 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import smartoa.accounts.models
 from django.conf import settings
 from django.db import migrations, models
 
+import smartoa.accounts.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('contracts', '0001_initial'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contracts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('email', models.EmailField(max_length=254, unique=True, verbose_name='adresse e-mail')),
-                ('full_name', models.CharField(blank=True, max_length=200, verbose_name='nom')),
-                ('is_staff', models.BooleanField(default=False, verbose_name='opérateur')),
-                ('is_active', models.BooleanField(default=True, verbose_name='actif')),
-                ('must_change_password', models.BooleanField(default=True, verbose_name='doit changer son mot de passe')),
-                ('language', models.CharField(choices=[('fr', 'Français'), ('en', 'English')], default='fr', max_length=5, verbose_name='langue')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='créé le')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                ("last_login", models.DateTimeField(blank=True, null=True, verbose_name="last login")),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254, unique=True, verbose_name="adresse e-mail")),
+                ("full_name", models.CharField(blank=True, max_length=200, verbose_name="nom")),
+                ("is_staff", models.BooleanField(default=False, verbose_name="opérateur")),
+                ("is_active", models.BooleanField(default=True, verbose_name="actif")),
+                (
+                    "must_change_password",
+                    models.BooleanField(default=True, verbose_name="doit changer son mot de passe"),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("fr", "Français"), ("en", "English")],
+                        default="fr",
+                        max_length=5,
+                        verbose_name="langue",
+                    ),
+                ),
+                ("date_joined", models.DateTimeField(default=django.utils.timezone.now, verbose_name="créé le")),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'compte',
-                'verbose_name_plural': 'comptes',
+                "verbose_name": "compte",
+                "verbose_name_plural": "comptes",
             },
             managers=[
-                ('objects', smartoa.accounts.models.UserManager()),
+                ("objects", smartoa.accounts.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='Role',
+            name="Role",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('holder', 'Producteur'), ('manager', 'Gestionnaire')], max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('contract', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='roles', to='contracts.contract')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='roles', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(choices=[("holder", "Producteur"), ("manager", "Gestionnaire")], max_length=10),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="roles", to="contracts.contract"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="roles", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'rôle',
-                'constraints': [models.UniqueConstraint(fields=('user', 'contract'), name='role_one_per_user_contract'), models.UniqueConstraint(condition=models.Q(('kind', 'manager')), fields=('contract',), name='role_one_manager_per_contract')],
+                "verbose_name": "rôle",
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "contract"), name="role_one_per_user_contract"),
+                    models.UniqueConstraint(
+                        condition=models.Q(("kind", "manager")),
+                        fields=("contract",),
+                        name="role_one_manager_per_contract",
+                    ),
+                ],
             },
         ),
     ]

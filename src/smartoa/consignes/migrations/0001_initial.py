@@ -6,88 +6,126 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contracts', '0001_initial'),
+        ("contracts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HlarOverride',
+            name="HlarOverride",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('delivery_day', models.DateField(unique=True)),
-                ('hlar_at', models.DateTimeField()),
-                ('set_at', models.DateTimeField()),
-                ('set_by', models.CharField(max_length=200)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("delivery_day", models.DateField(unique=True)),
+                ("hlar_at", models.DateTimeField()),
+                ("set_at", models.DateTimeField()),
+                ("set_by", models.CharField(max_length=200)),
             ],
             options={
-                'verbose_name': 'HLAR',
+                "verbose_name": "HLAR",
             },
         ),
         migrations.CreateModel(
-            name='Consigne',
+            name="Consigne",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('delivery_day', models.DateField(verbose_name='date de livraison')),
-                ('contract', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consignes', to='contracts.contract')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("delivery_day", models.DateField(verbose_name="date de livraison")),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="consignes", to="contracts.contract"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'consigne',
-                'ordering': ['-delivery_day'],
+                "verbose_name": "consigne",
+                "ordering": ["-delivery_day"],
             },
         ),
         migrations.CreateModel(
-            name='ConsigneVersion',
+            name="ConsigneVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('delivery_day', models.DateField()),
-                ('number', models.PositiveIntegerField()),
-                ('created_at', models.DateTimeField(verbose_name='date de mise à jour')),
-                ('created_by', models.CharField(max_length=200)),
-                ('reason', models.TextField(blank=True, verbose_name='motif')),
-                ('has_stop', models.BooleanField()),
-                ('periods', models.JSONField()),
-                ('document', models.TextField()),
-                ('consigne', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='consignes.consigne')),
-                ('contract', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contracts.contract')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("delivery_day", models.DateField()),
+                ("number", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField(verbose_name="date de mise à jour")),
+                ("created_by", models.CharField(max_length=200)),
+                ("reason", models.TextField(blank=True, verbose_name="motif")),
+                ("has_stop", models.BooleanField()),
+                ("periods", models.JSONField()),
+                ("document", models.TextField()),
+                (
+                    "consigne",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="versions", to="consignes.consigne"
+                    ),
+                ),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="contracts.contract"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'version de consigne',
-                'ordering': ['consigne', 'number'],
+                "verbose_name": "version de consigne",
+                "ordering": ["consigne", "number"],
             },
         ),
         migrations.CreateModel(
-            name='Acknowledgment',
+            name="Acknowledgment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('acknowledged_at', models.DateTimeField()),
-                ('channel', models.CharField(choices=[('api', 'API'), ('portal', 'Portail')], max_length=10)),
-                ('actor', models.CharField(max_length=200)),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('token', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='contracts.apitoken')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
-                ('consigne', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='acknowledgments', to='consignes.consigne')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='acknowledgments', to='consignes.consigneversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("acknowledged_at", models.DateTimeField()),
+                ("channel", models.CharField(choices=[("api", "API"), ("portal", "Portail")], max_length=10)),
+                ("actor", models.CharField(max_length=200)),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                (
+                    "token",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to="contracts.apitoken"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "consigne",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="acknowledgments",
+                        to="consignes.consigne",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="acknowledgments",
+                        to="consignes.consigneversion",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'acquiescement',
-                'ordering': ['-acknowledged_at', '-id'],
+                "verbose_name": "acquiescement",
+                "ordering": ["-acknowledged_at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='consigne',
-            constraint=models.UniqueConstraint(fields=('contract', 'delivery_day'), name='consigne_one_per_day'),
+            model_name="consigne",
+            constraint=models.UniqueConstraint(fields=("contract", "delivery_day"), name="consigne_one_per_day"),
         ),
         migrations.AddIndex(
-            model_name='consigneversion',
-            index=models.Index(fields=['contract', 'delivery_day', 'number'], name='version_latest_idx'),
+            model_name="consigneversion",
+            index=models.Index(fields=["contract", "delivery_day", "number"], name="version_latest_idx"),
         ),
         migrations.AddConstraint(
-            model_name='consigneversion',
-            constraint=models.UniqueConstraint(fields=('consigne', 'number'), name='version_unique_number'),
+            model_name="consigneversion",
+            constraint=models.UniqueConstraint(fields=("consigne", "number"), name="version_unique_number"),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consignes', '0001_initial'),
-        ('contracts', '0002_eligibility_rules'),
+        ("consignes", "0001_initial"),
+        ("contracts", "0002_eligibility_rules"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='consigne',
-            index=models.Index(fields=['delivery_day'], name='consigne_day_idx'),
+            model_name="consigne",
+            index=models.Index(fields=["delivery_day"], name="consigne_day_idx"),
         ),
     ]

@@ -6,78 +6,139 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Contract',
+            name="Contract",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('contract_id', models.CharField(max_length=32, unique=True, validators=[django.core.validators.RegexValidator('^[A-Z0-9]{3,32}$', 'lettres majuscules et chiffres uniquement')], verbose_name='identifiant contrat')),
-                ('name', models.CharField(max_length=200, verbose_name="nom de l'installation")),
-                ('network_id', models.CharField(blank=True, max_length=64, verbose_name='identifiant gestionnaire de réseau')),
-                ('sector', models.CharField(choices=[('pv', 'Photovoltaïque'), ('wind_onshore', 'Éolien terrestre'), ('wind_offshore', 'Éolien en mer')], max_length=20, verbose_name='filière')),
-                ('installed_power', models.DecimalField(decimal_places=3, max_digits=10, verbose_name='puissance installée')),
-                ('power_unit', models.CharField(choices=[('MW', 'MW'), ('MWc', 'MWc')], max_length=3, verbose_name='unité')),
-                ('active', models.BooleanField(default=True, verbose_name='actif')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "contract_id",
+                    models.CharField(
+                        max_length=32,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z0-9]{3,32}$", "lettres majuscules et chiffres uniquement"
+                            )
+                        ],
+                        verbose_name="identifiant contrat",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="nom de l'installation")),
+                (
+                    "network_id",
+                    models.CharField(blank=True, max_length=64, verbose_name="identifiant gestionnaire de réseau"),
+                ),
+                (
+                    "sector",
+                    models.CharField(
+                        choices=[
+                            ("pv", "Photovoltaïque"),
+                            ("wind_onshore", "Éolien terrestre"),
+                            ("wind_offshore", "Éolien en mer"),
+                        ],
+                        max_length=20,
+                        verbose_name="filière",
+                    ),
+                ),
+                (
+                    "installed_power",
+                    models.DecimalField(decimal_places=3, max_digits=10, verbose_name="puissance installée"),
+                ),
+                (
+                    "power_unit",
+                    models.CharField(choices=[("MW", "MW"), ("MWc", "MWc")], max_length=3, verbose_name="unité"),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="actif")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'contrat',
-                'ordering': ['contract_id'],
+                "verbose_name": "contrat",
+                "ordering": ["contract_id"],
             },
         ),
         migrations.CreateModel(
-            name='EligibilityRule',
+            name="EligibilityRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sector', models.CharField(choices=[('pv', 'Photovoltaïque'), ('wind_onshore', 'Éolien terrestre'), ('wind_offshore', 'Éolien en mer')], max_length=20)),
-                ('min_power_mw', models.DecimalField(decimal_places=3, max_digits=10, verbose_name='puissance minimale (MW ou MWc)')),
-                ('effective_from', models.DateField(verbose_name='en vigueur à partir du')),
-                ('source', models.CharField(blank=True, max_length=200, verbose_name='texte de référence')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "sector",
+                    models.CharField(
+                        choices=[
+                            ("pv", "Photovoltaïque"),
+                            ("wind_onshore", "Éolien terrestre"),
+                            ("wind_offshore", "Éolien en mer"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "min_power_mw",
+                    models.DecimalField(decimal_places=3, max_digits=10, verbose_name="puissance minimale (MW ou MWc)"),
+                ),
+                ("effective_from", models.DateField(verbose_name="en vigueur à partir du")),
+                ("source", models.CharField(blank=True, max_length=200, verbose_name="texte de référence")),
             ],
             options={
-                'verbose_name': "règle d'éligibilité",
-                'ordering': ['sector', 'effective_from'],
-                'constraints': [models.UniqueConstraint(fields=('sector', 'effective_from'), name='eligibility_unique_day')],
+                "verbose_name": "règle d'éligibilité",
+                "ordering": ["sector", "effective_from"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("sector", "effective_from"), name="eligibility_unique_day")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('prefix', models.CharField(max_length=12, verbose_name='début du jeton')),
-                ('created_at', models.DateTimeField()),
-                ('expires_at', models.DateTimeField()),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.CharField(blank=True, max_length=200)),
-                ('contract', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tokens', to='contracts.contract')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                ("prefix", models.CharField(max_length=12, verbose_name="début du jeton")),
+                ("created_at", models.DateTimeField()),
+                ("expires_at", models.DateTimeField()),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("created_by", models.CharField(blank=True, max_length=200)),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="tokens", to="contracts.contract"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'jeton API',
-                'verbose_name_plural': 'jetons API',
-                'constraints': [models.UniqueConstraint(condition=models.Q(('revoked_at__isnull', True)), fields=('contract',), name='token_one_active_per_contract')],
+                "verbose_name": "jeton API",
+                "verbose_name_plural": "jetons API",
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("revoked_at__isnull", True)),
+                        fields=("contract",),
+                        name="token_one_active_per_contract",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AllowedIP',
+            name="AllowedIP",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('address', models.GenericIPAddressField(verbose_name='adresse IP')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('contract', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='allowed_ips', to='contracts.contract')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("address", models.GenericIPAddressField(verbose_name="adresse IP")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="allowed_ips", to="contracts.contract"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'adresse IP autorisée',
-                'verbose_name_plural': 'adresses IP autorisées',
-                'constraints': [models.UniqueConstraint(fields=('contract', 'address'), name='allowed_ip_unique')],
+                "verbose_name": "adresse IP autorisée",
+                "verbose_name_plural": "adresses IP autorisées",
+                "constraints": [models.UniqueConstraint(fields=("contract", "address"), name="allowed_ip_unique")],
             },
         ),
     ]

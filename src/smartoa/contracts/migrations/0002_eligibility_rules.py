@@ -16,7 +16,9 @@ EFFECTIVE = date(2025, 1, 1)
 def add_rules(apps, schema_editor):
     rule = apps.get_model("contracts", "EligibilityRule")
     for sector, power, source in RULES:
-        rule.objects.get_or_create(sector=sector, effective_from=EFFECTIVE, defaults={"min_power_mw": power, "source": source})
+        rule.objects.get_or_create(
+            sector=sector, effective_from=EFFECTIVE, defaults={"min_power_mw": power, "source": source}
+        )
 
 
 def remove_rules(apps, schema_editor):

@@ -37,27 +37,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        gen = sub.add_parser(
-            "generate", help="build the day's consignes for eligible contracts from 15-minute prices"
-        )
-        gen.add_argument(
-            "--prices", required=True, help="CSV start,price (one line per quarter-hour of the day)"
-        )
+        gen = sub.add_parser("generate", help="build the day's consignes for eligible contracts from 15-minute prices")
+        gen.add_argument("--prices", required=True, help="CSV start,price (one line per quarter-hour of the day)")
         gen.add_argument("--day", required=True, help="delivery day YYYY-MM-DD")
         gen.add_argument("--publish", action="store_true", help="publish (without it: preview only)")
         gen.add_argument("--exclude", action="append", default=[], help="contract ids to leave out: ID[,ID…]")
-        gen.add_argument(
-            "--exclude-file", help="file of contract ids to leave out (one per line or comma-separated)"
-        )
+        gen.add_argument("--exclude-file", help="file of contract ids to leave out (one per line or comma-separated)")
         gen.add_argument(
             "--list",
             dest="list_contracts",
             action="store_true",
             help="list the contracts of each group in the preview",
         )
-        pub = sub.add_parser(
-            "publish", help="publish explicit consignes (one document or a list, API format)"
-        )
+        pub = sub.add_parser("publish", help="publish explicit consignes (one document or a list, API format)")
         pub.add_argument("file")
         mod = sub.add_parser("modify", help="incident change of published consignes (new versions)")
         mod.add_argument("file", help="consignes in the API format (one document or a list)")
@@ -65,9 +57,7 @@ class Command(BaseCommand):
         his = sub.add_parser("history", help="list every version of a contract's consignes")
         his.add_argument("contract_id")
         his.add_argument("--day", help="only this delivery day YYYY-MM-DD")
-        his.add_argument(
-            "--json", dest="as_json", action="store_true", help="print the versions' API documents"
-        )
+        his.add_argument("--json", dest="as_json", action="store_true", help="print the versions' API documents")
 
     def handle(self, *args, action, **options):
         handler = getattr(self, f"do_{action}")
@@ -136,8 +126,7 @@ class Command(BaseCommand):
             )
             for ack in sorted(v.acknowledgments.all(), key=lambda a: (a.acknowledged_at, a.pk)):
                 self.stdout.write(
-                    f"    acknowledged {iso(ack.acknowledged_at)} by {ack.actor} ({ack.channel}, "
-                    f"{ack.ip or 'no IP'})"
+                    f"    acknowledged {iso(ack.acknowledged_at)} by {ack.actor} ({ack.channel}, {ack.ip or 'no IP'})"
                 )
 
     @staticmethod

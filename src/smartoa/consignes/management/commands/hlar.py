@@ -28,18 +28,14 @@ def _time(text: str) -> time:
 
 
 class Command(BaseCommand):
-    help = (
-        "Show or set (postpone) the HLAR of a delivery day; it moves the change and acknowledgment deadlines."
-    )
+    help = "Show or set (postpone) the HLAR of a delivery day; it moves the change and acknowledgment deadlines."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         st = sub.add_parser("set", help="set the HLAR of delivery day D (a local time on D−1)")
         st.add_argument("--day", required=True, help="delivery day D, YYYY-MM-DD")
         st.add_argument("--time", required=True, help="HLAR as local time HH:MM on D−1 (Europe/Paris)")
-        st.add_argument(
-            "--force", action="store_true", help="allow it even if the current or new HLAR is past"
-        )
+        st.add_argument("--force", action="store_true", help="allow it even if the current or new HLAR is past")
         sh = sub.add_parser("show", help="print the HLAR and change deadline of delivery day D")
         sh.add_argument("--day", required=True, help="delivery day D, YYYY-MM-DD")
 
@@ -54,9 +50,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             previous, new = set_hlar(day, at, actor=CLI_ACTOR, force=force)
         self.stdout.write(f"HLAR of {day}: {iso(new)} (was {iso(previous)})")
-        self.stdout.write(
-            f"changes accepted until {iso(cutoff_for_hlar(new))}, acknowledgments until {iso(new)}"
-        )
+        self.stdout.write(f"changes accepted until {iso(cutoff_for_hlar(new))}, acknowledgments until {iso(new)}")
 
     def do_show(self, day, **options):
         day = _day(day)

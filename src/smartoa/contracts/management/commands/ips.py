@@ -25,4 +25,6 @@ class Command(BaseCommand):
         except ContractError as exc:
             raise CommandError(str(exc)) from None
         verb = "added" if action == "add" else "removed"
-        self.stdout.write(f"{contract_id}: {len(changed)} address(es) {verb}" + (f": {', '.join(changed)}" if changed else ""))
+        self.stdout.write(
+            f"{contract_id}: {len(changed)} address(es) {verb}" + (f": {', '.join(changed)}" if changed else "")
+        )
