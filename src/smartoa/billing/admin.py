@@ -1,4 +1,3 @@
-from datetime import date
 
 from django.contrib import admin
 from django.urls import reverse
@@ -6,6 +5,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from smartoa.billing.models import CompensationInput, ComplianceRun, ContractCurves, ContractMonth, EpisodeResult
+from smartoa.core.clock import now
+from smartoa.domain.calendar import local_day_of
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -33,7 +34,7 @@ class ContractCurvesAdmin(ReadOnlyAdmin):
     @admin.display(description=_("courbe et conformité"))
     def month_link(self, obj):
         url = reverse("backoffice:contract-curve", args=[obj.contract_id])
-        return format_html('<a href="{}?month={}">{}</a>', url, f"{date.today():%Y-%m}", _("voir le mois"))
+        return format_html('<a href="{}?month={}">{}</a>', url, f"{local_day_of(now()):%Y-%m}", _("voir le mois"))
 
     @admin.display(description=_("import"))
     def upload_link(self, obj):

@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 
 from smartoa.billing.services import BillingError, evaluate_period, latest_run, stale_contracts
 from smartoa.billing.statements import build_statements, render_statement, statement_filename
-from smartoa.domain.calendar import iso, parse_day
+from smartoa.core.clock import now
+from smartoa.domain.calendar import iso, local_day_of, parse_day
 from smartoa.domain.curves import month_days, parse_month
 from smartoa.exports.writers import FORMATS
 
@@ -95,7 +96,7 @@ def parse_period(request) -> tuple[date | None, date | None]:
             return None, parse_month(request.GET["month"])
     except ValueError as exc:
         raise Http404(str(exc)) from None
-    return None, date.today().replace(day=1)
+    return None, local_day_of(now()).replace(day=1)
 
 
 def contract_curve_page(request, contract, *, statement_url, curve_url, base_template: str,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from django.core.management.base import CommandError
+
+from smartoa.domain.calendar import parse_day
 
 CLI_ACTOR = "cli"
 
@@ -17,3 +20,11 @@ def read_text(path: str) -> str:
         raise CommandError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise CommandError(f"{path}: cannot be read: {exc}") from None
+
+
+def day_argument(text: str) -> date:
+    """A YYYY-MM-DD command-line argument, or a CommandError saying what is wrong."""
+    try:
+        return parse_day(text)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None

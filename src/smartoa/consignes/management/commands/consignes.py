@@ -17,19 +17,12 @@ from smartoa.consignes.services import (
     version_history,
 )
 from smartoa.contracts.services import ContractError, get_contract
-from smartoa.core.management.base import CLI_ACTOR, read_text
-from smartoa.domain.calendar import iso, parse_day
+from smartoa.core.management.base import CLI_ACTOR, day_argument, read_text
+from smartoa.domain.calendar import iso
 from smartoa.domain.generation import describe
 from smartoa.domain.schedule import periods_from_json
 
 SHOWN = 20
-
-
-def day_argument(text: str):
-    try:
-        return parse_day(text)
-    except ValueError as exc:
-        raise CommandError(str(exc)) from None
 
 
 class Command(BaseCommand):

@@ -7,15 +7,8 @@ from django.db import transaction
 
 from smartoa.consignes.deadlines import cutoff_for_hlar, hlar_for, set_hlar
 from smartoa.consignes.errors import ConsigneError
-from smartoa.core.management.base import CLI_ACTOR
-from smartoa.domain.calendar import iso, parse_day
-
-
-def _day(text: str):
-    try:
-        return parse_day(text)
-    except ValueError as exc:
-        raise CommandError(str(exc)) from None
+from smartoa.core.management.base import CLI_ACTOR, day_argument
+from smartoa.domain.calendar import iso
 
 
 def _time(text: str) -> time:
@@ -46,14 +39,14 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
 
     def do_set(self, day, time, force, **options):
-        day, at = _day(day), _time(time)
+        day, at = day_argument(day), _time(time)
         with transaction.atomic():
             previous, new = set_hlar(day, at, actor=CLI_ACTOR, force=force)
         self.stdout.write(f"HLAR of {day}: {iso(new)} (was {iso(previous)})")
         self.stdout.write(f"changes accepted until {iso(cutoff_for_hlar(new))}, acknowledgments until {iso(new)}")
 
     def do_show(self, day, **options):
-        day = _day(day)
+        day = day_argument(day)
         hlar_at = hlar_for(day)
         self.stdout.write(f"HLAR of {day}: {iso(hlar_at)}")
         self.stdout.write(
