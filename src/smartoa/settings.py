@@ -180,7 +180,8 @@ def _database() -> dict:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
             "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000; "
+                # page_size only applies to a new database (curve blobs of 2.3 kB fit 8 kB pages better).
+                "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000; "
                 "PRAGMA mmap_size=268435456;"
             ),
         }

@@ -74,8 +74,11 @@ def test_month_page_and_statement_downloads(staff, seed_case):
 
 
 def test_non_staff_is_refused(producer, client, seed_case):
-    for url in ["/backoffice/contracts/BOAXXXXX/curve/?day=2025-09-22", "/backoffice/curves/upload/",
-                "/backoffice/contracts/BOAXXXXX/statement/2025-09.json"]:
+    for url in [
+        "/backoffice/contracts/BOAXXXXX/curve/?day=2025-09-22",
+        "/backoffice/curves/upload/",
+        "/backoffice/contracts/BOAXXXXX/statement/2025-09.json",
+    ]:
         response = producer.get(url)
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
     client.logout()

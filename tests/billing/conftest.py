@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from smartoa.consignes.models import Acknowledgment, Consigne, ConsigneVersion
+from smartoa.consignes.models import Acknowledgment, Consigne
 from smartoa.consignes.services import new_version
 from smartoa.domain.calendar import PARIS, day_bounds, iso, steps
 from smartoa.domain.schedule import ConsigneDocument, Period
@@ -43,7 +43,10 @@ def make_consigne(db):
 def acknowledge(db):
     def make(version):
         return Acknowledgment.objects.create(
-            consigne=version.consigne, version=version, acknowledged_at=datetime.now(UTC), channel="portal",
+            consigne=version.consigne,
+            version=version,
+            acknowledged_at=datetime.now(UTC),
+            channel="portal",
             actor="test",
         )
 

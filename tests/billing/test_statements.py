@@ -40,8 +40,13 @@ def test_statement_content(month_case):
     assert statement["contract_id"] == "BOAXXXXX" and statement["month"] == "2025-09"
     [episode] = statement["episodes"]
     assert episode == {
-        "start": "2025-09-22T11:55:00+02:00", "end": "2025-09-22T18:00:00+02:00", "checked_steps": 71,
-        "breach_steps": 1, "missing_steps": 0, "energy_during_stop_kwh": 0.4, "energy_neutralised_kwh": 0.0,
+        "start": "2025-09-22T11:55:00+02:00",
+        "end": "2025-09-22T18:00:00+02:00",
+        "checked_steps": 71,
+        "breach_steps": 1,
+        "missing_steps": 0,
+        "energy_during_stop_kwh": 0.4,
+        "energy_neutralised_kwh": 0.0,
         "excess_kwh": 0.4,
     }
     assert statement["days_acknowledged"] == ["2025-09-21"]
@@ -54,7 +59,10 @@ def test_statement_content(month_case):
 
 def test_compensation_needs_recorded_inputs(month_case):
     record = CompensationInput.objects.create(
-        contract=month_case, month=SEPT, price_eur_per_mwh=Decimal("50"), recorded_at=datetime.now(UTC),
+        contract=month_case,
+        month=SEPT,
+        price_eur_per_mwh=Decimal("50"),
+        recorded_at=datetime.now(UTC),
         recorded_by="ops@example.org",
     )
     [statement] = build_statements(SEPT)

@@ -98,7 +98,9 @@ def test_parquet_with_aware_timestamps_and_row_numbers(make_contract, tmp_path):
     imported = do_import(path, "curves.parquet")
     stored = CurveDay.objects.get()
     assert imported.rows == 300 and stored.steps == 300 and stored.array()[299] == 299.0
-    bad = frame.with_columns(pl.when(pl.int_range(pl.len()) == 4).then(-1.0).otherwise("energy_kwh").alias("energy_kwh"))
+    bad = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 4).then(-1.0).otherwise("energy_kwh").alias("energy_kwh")
+    )
     bad.write_parquet(path)
     with pytest.raises(CurveImportError, match=r"row 5: negative energy"):
         do_import(path)
@@ -144,3 +146,38 @@ def test_cli_import(make_contract, tmp_path):
         call_command("curves", "import", str(path))
     with pytest.raises(CommandError, match="no such file"):
         call_command("curves", "import", str(tmp_path / "missing.csv"))
+
+
+def test_a_lone_error_is_reported_with_its_line(make_contract):
+    """Each kind of error alone (the fast validation path gives way to the detailed one)."""
+    make_contract("BOA1")
+    good = day_rows("BOA1", DAY)
+    cases = [
+        (good[:2] + [good[0]], "line 4: duplicate step"),
+        ([("BOA1", "2025-09-22T00:10:00+01:00", 1)], "line 2: wrong UTC offset"),
+        ([good[0], ("BOA1", "2025-09-22T00:07:00+02:00", 1)], "line 3: start is not on a 5-minute boundary"),
+        ([good[0], ("BOA1", good[1][1], "nan")], "line 3: energy is not a number"),
+        ([good[0], ("BOA1", good[1][1], "inf")], "line 3: energy is not a number"),
+        ([good[0], ("", good[1][1], 1)], "line 3: unknown contract"),
+    ]
+    for rows, expected in cases:
+        with pytest.raises(CurveImportError, match=expected):
+            do_import(csv_of(rows))
+    assert CurveImport.objects.count() == 0 and CurveDay.objects.count() == 0
+
+
+def test_values_come_back_exactly(make_contract, tmp_path):
+    make_contract("BOA1")
+    moments = list(steps(DAY))
+    values = np.random.default_rng(7).uniform(0, 200_000, len(moments))
+    values[3] = 123456.789
+    frame = pl.DataFrame(
+        {
+            "contract_id": ["BOA1"] * len(moments),
+            "start": pl.Series([m.astimezone(UTC) for m in moments]).dt.convert_time_zone("Europe/Paris"),
+            "energy_kwh": values,
+        }
+    )
+    frame.write_parquet(tmp_path / "c.parquet")
+    do_import(tmp_path / "c.parquet")
+    assert CurveDay.objects.get().array().tobytes() == values.tobytes()

@@ -1,4 +1,3 @@
-
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
@@ -43,15 +42,31 @@ class ContractCurvesAdmin(ReadOnlyAdmin):
 
 @admin.register(ComplianceRun)
 class ComplianceRunAdmin(ReadOnlyAdmin):
-    list_display = ("month", "started_at", "finished_at", "actor", "contracts", "episodes", "tolerance_kwh",
-                    "tolerance_percent")
+    list_display = (
+        "month",
+        "started_at",
+        "finished_at",
+        "actor",
+        "contracts",
+        "episodes",
+        "tolerance_kwh",
+        "tolerance_percent",
+    )
     date_hierarchy = "month"
 
 
 @admin.register(ContractMonth)
 class ContractMonthAdmin(ReadOnlyAdmin):
-    list_display = ("contract", "month", "episodes", "checked_steps", "breach_steps", "missing_steps",
-                    "energy_during_stop_kwh", "chart")
+    list_display = (
+        "contract",
+        "month",
+        "episodes",
+        "checked_steps",
+        "breach_steps",
+        "missing_steps",
+        "energy_during_stop_kwh",
+        "chart",
+    )
     list_filter = ("month",)
     search_fields = ("contract__contract_id",)
     list_select_related = ("contract",)
@@ -64,8 +79,15 @@ class ContractMonthAdmin(ReadOnlyAdmin):
 
 @admin.register(EpisodeResult)
 class EpisodeResultAdmin(ReadOnlyAdmin):
-    list_display = ("contract", "start", "end", "checked_steps", "breach_steps", "missing_steps",
-                    "energy_during_stop_kwh")
+    list_display = (
+        "contract",
+        "start",
+        "end",
+        "checked_steps",
+        "breach_steps",
+        "missing_steps",
+        "energy_during_stop_kwh",
+    )
     list_filter = ("month",)
     search_fields = ("contract__contract_id",)
     list_select_related = ("contract",)
@@ -73,8 +95,7 @@ class EpisodeResultAdmin(ReadOnlyAdmin):
 
 @admin.register(CompensationInput)
 class CompensationInputAdmin(admin.ModelAdmin):
-    list_display = ("contract", "month", "rule", "price_eur_per_mwh", "producible_import", "recorded_at",
-                    "recorded_by")
+    list_display = ("contract", "month", "rule", "price_eur_per_mwh", "producible_import", "recorded_at", "recorded_by")
     search_fields = ("contract__contract_id",)
     raw_id_fields = ("contract", "producible_import")
     readonly_fields = ("recorded_at", "recorded_by")

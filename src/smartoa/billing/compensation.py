@@ -47,8 +47,13 @@ class CompensationResult:
     inputs: dict = field(default_factory=dict)
 
     def as_json(self) -> dict:
-        return {"rule": self.rule, "status": self.status, "amount_eur": self.amount_eur, "reason": self.reason,
-                "inputs": self.inputs}
+        return {
+            "rule": self.rule,
+            "status": self.status,
+            "amount_eur": self.amount_eur,
+            "reason": self.reason,
+            "inputs": self.inputs,
+        }
 
 
 class CompensationRule(Protocol):

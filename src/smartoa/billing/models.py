@@ -88,7 +88,11 @@ class CompensationInput(models.Model):
     rule = models.CharField(_("règle"), max_length=50, default="producible_x_price")
     price_eur_per_mwh = models.DecimalField(_("prix (€/MWh)"), max_digits=10, decimal_places=3, null=True, blank=True)
     producible_import = models.ForeignKey(
-        "metering.CurveImport", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "metering.CurveImport",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("productible estimé (import)"),
     )
     recorded_at = models.DateTimeField(_("enregistré le"))

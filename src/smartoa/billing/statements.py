@@ -21,8 +21,14 @@ from smartoa.exports.writers import Column, render
 from smartoa.metering.models import CurveKind
 from smartoa.metering.services import read_dense
 
-FIGURES = ("checked_steps", "breach_steps", "missing_steps", "energy_during_stop_kwh", "energy_neutralised_kwh",
-           "excess_kwh")
+FIGURES = (
+    "checked_steps",
+    "breach_steps",
+    "missing_steps",
+    "energy_during_stop_kwh",
+    "energy_neutralised_kwh",
+    "excess_kwh",
+)
 COLUMNS = [
     Column("contract_id", "contrat"),
     Column("month", "mois"),
@@ -85,7 +91,9 @@ def _compensation(month: date, contract, record: CompensationInput | None) -> di
     )
     producible = None
     if record.producible_import_id:
-        dense = read_dense(period.grid, [contract.pk], kind=CurveKind.PRODUCIBLE, curve_import=record.producible_import_id)
+        dense = read_dense(
+            period.grid, [contract.pk], kind=CurveKind.PRODUCIBLE, curve_import=record.producible_import_id
+        )
         producible = dense.energy[0, mask]
     inputs = compensation.CompensationInputs(
         price_eur_per_mwh=record.price_eur_per_mwh,

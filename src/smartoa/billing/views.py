@@ -99,8 +99,9 @@ def parse_period(request) -> tuple[date | None, date | None]:
     return None, local_day_of(now()).replace(day=1)
 
 
-def contract_curve_page(request, contract, *, statement_url, curve_url, base_template: str,
-                        template: str = "billing/contract_curve.html"):
+def contract_curve_page(
+    request, contract, *, statement_url, curve_url, base_template: str, template: str = "billing/contract_curve.html"
+):
     """Render the curve page. ``statement_url(month_text, fmt)`` and ``curve_url`` let the caller keep its URLs."""
     day, month = parse_period(request)
     context = curve_context(contract, day=day, month=month)

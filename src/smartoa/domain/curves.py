@@ -56,7 +56,9 @@ class Grid:
             raise ValueError("the last day is before the first")
         days = tuple(first + timedelta(days=i) for i in range((last - first).days + 1))
         counts = [step_count(d) for d in days]
-        return cls(days, epoch_seconds(local_midnight(first)), np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+        return cls(
+            days, epoch_seconds(local_midnight(first)), np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        )
 
     @property
     def n_steps(self) -> int:

@@ -8,8 +8,17 @@ from smartoa.metering.models import CurveDay, CurveImport
 
 @admin.register(CurveImport)
 class CurveImportAdmin(admin.ModelAdmin):
-    list_display = ("received_at", "kind", "source", "actor", "rows", "contract_days", "revised_days", "first_day",
-                    "last_day")
+    list_display = (
+        "received_at",
+        "kind",
+        "source",
+        "actor",
+        "rows",
+        "contract_days",
+        "revised_days",
+        "first_day",
+        "last_day",
+    )
     list_filter = ("kind",)
     search_fields = ("source", "sha256")
     readonly_fields = [f.name for f in CurveImport._meta.fields]

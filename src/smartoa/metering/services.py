@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -26,6 +28,8 @@ COLUMNS = ("contract_id", "start", "energy_kwh")
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 MAX_ERRORS_SHOWN = 50
 CHUNK_ROWS = 4_000_000
+PIECE_ROWS = 1 << 20
+THREADS = min(os.cpu_count() or 1, 8)
 BATCH = 500
 
 
@@ -197,20 +201,174 @@ def _energies(frame: pl.DataFrame, errors: _Errors) -> np.ndarray:
     return array
 
 
+def _pieces(series: pl.Series, size: int = PIECE_ROWS) -> list[tuple[int, int]]:
+    """Row ranges of at most ``size`` rows that stay within the series' chunks (so reading them is zero-copy)."""
+    pieces, a = [], 0
+    for length in series.chunk_lengths():
+        for b in range(a, a + length, size):
+            pieces.append((b, min(b + size, a + length)))
+        a += length
+    return pieces
+
+
+def _parse_fast(frame: pl.DataFrame, pks: np.ndarray, row_of: dict[str, int]) -> ParsedCurves | None:
+    """Validate and lay out a file in a few multi-threaded passes, without naming bad rows: None as soon as
+    anything is wrong or unusual (the caller then runs ``_parse_checked``, which reports every bad row)."""
+    rows = frame.height
+    ids, start, energy = frame["contract_id"], frame["start"], frame["energy_kwh"]
+    if ids.dtype not in (pl.String, pl.Categorical):
+        return None
+    offsets = None
+    if isinstance(start.dtype, pl.Datetime):
+        if start.dtype.time_zone is None or start.null_count():
+            return None
+        per_second = {"ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[start.dtype.time_unit]
+        instants = start.to_physical()
+    elif start.dtype == pl.String:
+        # The wall-clock part parsed without %z (3× faster) minus the written offset; the offset itself is then
+        # checked against Europe/Paris, so only rows the full check accepts get through.
+        text = pl.col("start")
+        offset = (
+            pl.when(text.str.slice(19, 1) == "-").then(-1).otherwise(1)
+            * (
+                text.str.slice(20, 2).cast(pl.Int32, strict=False) * 3600
+                + text.str.slice(23, 2).cast(pl.Int32, strict=False) * 60
+            )
+        ).cast(pl.Int32)
+        parsed = frame.select(
+            at=text.str.slice(0, 19).str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us").dt.epoch("us")
+            - offset.cast(pl.Int64) * 1_000_000,
+            ok=(text.str.len_bytes() == 25) & (text.str.slice(22, 1) == ":") & text.str.slice(19, 1).is_in(["+", "-"]),
+            offset=offset,
+        )
+        if parsed["at"].null_count() or parsed["offset"].null_count() or not parsed["ok"].all():
+            return None
+        per_second = 1_000_000
+        instants, offsets = parsed["at"], parsed["offset"]
+    else:
+        return None
+    if energy.dtype == pl.String:
+        energy = energy.str.strip_chars().cast(pl.Float64, strict=False)
+    elif energy.dtype.is_numeric():
+        energy = energy.cast(pl.Float64)
+    else:
+        return None
+    if energy.null_count():
+        return None
+
+    low, high = int(instants.min()), int(instants.max())
+    first, last = local_days_of(low // per_second, high // per_second)
+    grid = Grid.for_days(first, last)
+    n_days, n_steps = len(grid.days), grid.n_steps
+    if pks.size * n_days >= 2**31:
+        return None
+    base = grid.origin * per_second
+    per_step = STEP_SECONDS * per_second
+    step_day = np.repeat(np.arange(n_days, dtype=np.int32), np.diff(grid.day_starts))
+    step_in_day = (np.arange(n_steps) - grid.day_starts[step_day]).astype(np.int16)
+    if offsets is not None:
+        per_hour = 3600 * per_second
+        hour_offsets = paris_offsets(np.arange(low // per_hour, high // per_hour + 1, dtype=np.int64) * 3600)
+        hour_offsets = hour_offsets.astype(np.int32)
+    work = pl.DataFrame(
+        [ids.alias("id"), instants.alias("t"), energy.alias("e")]
+        + ([offsets.alias("offset")] if offsets is not None else [])
+    )
+    if ids.dtype == pl.String:
+        known_ids = pl.Series(list(row_of), dtype=pl.String)
+    else:
+        known_ids = pl.Series(list(row_of), dtype=pl.String).cast(ids.dtype)
+    known_rows = pl.Series(list(row_of.values()), dtype=pl.Int32)
+    present = np.zeros(pks.size * n_days, dtype=bool)
+    cd = np.empty(rows, dtype=np.int32)
+    in_day = np.empty(rows, dtype=np.int16)
+
+    def first_pass(piece: tuple[int, int]) -> bool:
+        a, b = piece
+        part = work.slice(a, b - a)
+        runs = part["id"].rle()
+        names = runs.struct.field("value")
+        if names.null_count():
+            return False
+        if names.len() <= 4096:
+            codes = np.fromiter((row_of.get(n, -1) for n in names.cast(pl.String).to_list()), np.int32, names.len())
+        else:
+            codes = names.replace_strict(known_ids, known_rows, default=-1, return_dtype=pl.Int32).to_numpy()
+        if codes.min() < 0:
+            return False
+        e = part["e"].to_numpy()
+        if not (e >= 0).all() or e.max() == np.inf:
+            return False
+        relative = part["t"].to_numpy() - base
+        step = (relative / float(per_step)).astype(np.int64)
+        if not np.array_equal(step * per_step, relative) or step.min() < 0 or step.max() >= n_steps:
+            return False
+        if offsets is not None:
+            hours = (relative + base) // per_hour - low // per_hour
+            if not np.array_equal(hour_offsets[hours], part["offset"].to_numpy()):
+                return False
+        keys = np.repeat(codes * np.int32(n_days), runs.struct.field("len").to_numpy())
+        keys += step_day[step]
+        cd[a:b] = keys
+        in_day[a:b] = step_in_day[step]
+        present[keys] = True
+        return True
+
+    pieces = _pieces(work["t"])
+    with ThreadPoolExecutor(THREADS) as pool:
+        if not all(pool.map(first_pass, pieces)):
+            return None
+        compact = (np.cumsum(present, dtype=np.int64) - 1).astype(np.int32)
+        contract_day = np.flatnonzero(present)
+        if contract_day.size * MAX_DAY_STEPS >= 2**31:
+            return None
+        values = np.full((contract_day.size, MAX_DAY_STEPS), np.nan)
+        given = np.zeros((contract_day.size, MAX_DAY_STEPS), dtype=bool)
+        flat_values, flat_given = values.ravel(), given.ravel()
+
+        def second_pass(piece: tuple[int, int]) -> None:
+            a, b = piece
+            flat = compact[cd[a:b]] * np.int32(MAX_DAY_STEPS)
+            flat += in_day[a:b]
+            flat_given[flat] = True
+            flat_values[flat] = work["e"][a:b].to_numpy()
+
+        list(pool.map(second_pass, pieces))
+    if np.count_nonzero(given) != rows:  # a duplicate step
+        return None
+    return ParsedCurves(
+        grid=grid,
+        contract_pk=pks[contract_day // n_days],
+        day_index=contract_day % n_days,
+        values=values,
+        given=given,
+        rows=rows,
+    )
+
+
 def parse_curves(source) -> ParsedCurves:
     """Read and validate a curve file (path or bytes) into dense contract-days; CurveImportError if any row is
     bad: unknown contract, start not ISO with the Europe/Paris offset of its instant (text columns; aware
     timestamp columns carry no written offset, so that check does not apply), not on a 5-minute boundary,
     duplicate step, missing, non-numeric or negative energy."""
     frame, is_parquet = _read_frame(source)
-    rows = frame.height
-    if rows == 0:
+    if frame.height == 0:
         raise CurveImportError("the file holds no data row")
-    errors = _Errors()
     known = dict(Contract.objects.values_list("contract_id", "pk"))
     pks = np.array(sorted(known.values()) or [0], dtype=np.int64)
     position = {pk: i for i, pk in enumerate(pks.tolist())}
-    contract_row = _contract_rows(frame["contract_id"], {cid: position[pk] for cid, pk in known.items()})
+    row_of = {cid: position[pk] for cid, pk in known.items()}
+    parsed = _parse_fast(frame, pks, row_of)
+    if parsed is not None:
+        return parsed
+    return _parse_checked(frame, is_parquet, pks, row_of)
+
+
+def _parse_checked(frame: pl.DataFrame, is_parquet: bool, pks: np.ndarray, row_of: dict[str, int]) -> ParsedCurves:
+    """The row-by-row validation that names every bad row (run when the fast path finds something wrong)."""
+    rows = frame.height
+    errors = _Errors()
+    contract_row = _contract_rows(frame["contract_id"], row_of)
     errors.add(np.flatnonzero(contract_row < 0), "unknown contract")
     instants, per_second = _instants(frame, errors)
     energy = _energies(frame, errors)
@@ -259,7 +417,9 @@ def parse_curves(source) -> ParsedCurves:
         keys[invalid] = -1 - np.flatnonzero(invalid)
         duplicated = pl.Series(keys).is_duplicated().to_numpy()
         first_seen = ~pl.Series(keys).is_first_distinct().to_numpy()
-        errors.add(np.flatnonzero(duplicated & first_seen), "duplicate step (same contract and start as an earlier row)")
+        errors.add(
+            np.flatnonzero(duplicated & first_seen), "duplicate step (same contract and start as an earlier row)"
+        )
     if errors:
         raise CurveImportError(errors.report(frame, is_parquet))
     values.ravel()[flat] = energy
@@ -276,20 +436,72 @@ def parse_curves(source) -> ParsedCurves:
 # --- storage ---------------------------------------------------------------------------------------------------
 
 
+def _execute_binary(wrapper, sql: str, params: list):
+    """Run a query whose rows carry curve blobs; returns the cursor to fetch from. On PostgreSQL the raw psycopg
+    cursor asks for binary results: bytea then comes as bytes, not as hex text twice its size to decode."""
+    if connection.vendor == "postgresql":
+        wrapper.cursor.execute(sql, params, binary=True)
+        return wrapper.cursor
+    wrapper.execute(sql, params)
+    return wrapper
+
+
 def _current_rows(kind: str, pairs: set[tuple[int, date]], first: date, last: date) -> dict[tuple[int, date], tuple]:
     """The current (id, revision, values) of the given contract-days that already have a curve."""
     found = {}
-    heads = CurveDay.objects.filter(kind=kind, current=True, day__range=(first, last)).values_list(
-        "id", "contract_id", "day", "revision"
-    )
-    wanted = {(c, d): (i, r) for i, c, d, r in heads.iterator(chunk_size=20_000) if (c, d) in pairs}
-    ids = {i: key for key, (i, _) in wanted.items()}
-    id_list = list(ids)
-    for a in range(0, len(id_list), BATCH):
-        for i, blob in CurveDay.objects.filter(id__in=id_list[a : a + BATCH]).values_list("id", "values"):
-            key = ids[i]
-            found[key] = (i, wanted[key][1], np.frombuffer(bytes(blob), dtype=STEP_DTYPE))
+    table = connection.ops.quote_name(CurveDay._meta.db_table)
+    day = "CAST(day AS TEXT)" if connection.vendor == "sqlite" else "day"
+    contracts = sorted({pk for pk, _ in pairs})
+    with connection.cursor() as wrapper:
+        for a in range(0, len(contracts), BATCH):
+            batch = contracts[a : a + BATCH]
+            cursor = _execute_binary(
+                wrapper,
+                f"SELECT id, contract_id, {day}, revision, {connection.ops.quote_name('values')} FROM {table} "
+                f"WHERE kind = %s AND current = %s AND day >= %s AND day <= %s "
+                f"AND contract_id IN ({', '.join(['%s'] * len(batch))})",
+                [kind, True, first, last, *batch],
+            )
+            while chunk := cursor.fetchmany(10_000):
+                for i, contract_pk, day_value, revision, blob in chunk:
+                    if isinstance(day_value, str):
+                        day_value = date.fromisoformat(day_value)
+                    key = (contract_pk, day_value)
+                    if key in pairs:
+                        found[key] = (i, revision, np.frombuffer(bytes(blob), dtype=STEP_DTYPE))
     return found
+
+
+CURVE_DAY_COLUMNS = (
+    "contract_id",
+    "kind",
+    "day",
+    "revision",
+    "current",
+    "curve_import_id",
+    "steps",
+    "present",
+    "values",
+)
+CURVE_DAY_TYPES = ("int8", "varchar", "date", "int4", "bool", "int8", "int2", "int2", "bytea")
+
+
+def _write_curve_days(rows, postgres: bool) -> None:
+    """Insert ``rows`` (tuples in CURVE_DAY_COLUMNS order): binary COPY on PostgreSQL, one prepared statement
+    run over all the rows on SQLite."""
+    table = connection.ops.quote_name(CurveDay._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in CURVE_DAY_COLUMNS)
+    with connection.cursor() as cursor:
+        if postgres:
+            raw = cursor.cursor  # the psycopg 3 cursor under Django's wrapper
+            with raw.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(CURVE_DAY_TYPES)
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(
+                f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(CURVE_DAY_COLUMNS))})", rows
+            )
 
 
 def store_curves(parsed: ParsedCurves, *, kind: str, source: str, actor: str, sha256: str) -> CurveImport:
@@ -317,37 +529,63 @@ def store_curves(parsed: ParsedCurves, *, kind: str, source: str, actor: str, sh
     for a in range(0, len(old_ids), BATCH):
         CurveDay.objects.filter(id__in=old_ids[a : a + BATCH]).update(current=False)
 
-    table = connection.ops.quote_name(CurveDay._meta.db_table)
-    columns = ["contract_id", "kind", "day", "revision", "current", "curve_import_id", "steps", "present", "values"]
-    sql = (
-        f"INSERT INTO {table} ({', '.join(connection.ops.quote_name(c) for c in columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
-    )
-    present_counts = (~np.isnan(parsed.values)).sum(axis=1)
+    lengths = lengths[parsed.day_index]
+    present_counts = np.count_nonzero(parsed.given, axis=1)
+    values = parsed.values if parsed.values.dtype == STEP_DTYPE else parsed.values.astype(STEP_DTYPE)
+    postgres = connection.vendor == "postgresql"
+    # SQLite stores dates as ISO text: give it the text (one string per day) rather than a date to adapt.
+    day_values = [d if postgres else d.isoformat() for d in grid.days]
+    import_pk = imported.pk
 
     def rows():
-        for i, (pk, day) in enumerate(zip(contract_pks, days, strict=True)):
-            steps = int(lengths[parsed.day_index[i]])
-            array = parsed.values[i, :steps]
-            revision = 1
-            count = int(present_counts[i])
-            if (pk, day) in previous:
-                _, last_revision, before = previous[(pk, day)]
-                merged = before.copy()
-                mask = parsed.given[i, :steps]
-                merged[mask] = array[mask]
-                array, revision, count = merged, last_revision + 1, int((~np.isnan(merged)).sum())
-            yield (pk, kind, day, revision, True, imported.pk, steps, count, array.astype(STEP_DTYPE).tobytes())
+        for i, (pk, d, steps, count) in enumerate(
+            zip(contract_pks, parsed.day_index.tolist(), lengths.tolist(), present_counts.tolist(), strict=True)
+        ):
+            key = (pk, grid.days[d])
+            if key not in previous:
+                yield (pk, kind, day_values[d], 1, True, import_pk, steps, count, values[i, :steps].tobytes())
+                continue
+            _, last_revision, before = previous[key]
+            merged = before.copy()
+            mask = parsed.given[i, :steps]
+            merged[mask] = values[i, :steps][mask]
+            yield (
+                pk,
+                kind,
+                day_values[d],
+                last_revision + 1,
+                True,
+                import_pk,
+                steps,
+                int(np.count_nonzero(~np.isnan(merged))),
+                merged.astype(STEP_DTYPE).tobytes(),
+            )
 
-    with connection.cursor() as cursor:
-        batch = []
-        for row in rows():
-            batch.append(row)
-            if len(batch) == 5_000:
-                cursor.executemany(sql, batch)
-                batch = []
-        if batch:
-            cursor.executemany(sql, batch)
+    def new_rows():
+        # Each contract-day's values are its row of the validated array as it is: a view, no copy.
+        buffer = memoryview(np.ascontiguousarray(values)).cast("B")
+        width = MAX_DAY_STEPS * STEP_DTYPE.itemsize
+        for pk, d, steps, count, offset in zip(
+            contract_pks,
+            parsed.day_index.tolist(),
+            lengths.tolist(),
+            present_counts.tolist(),
+            range(0, width * len(contract_pks), width),
+            strict=True,
+        ):
+            yield (
+                pk,
+                kind,
+                day_values[d],
+                1,
+                True,
+                import_pk,
+                steps,
+                count,
+                buffer[offset : offset + steps * STEP_DTYPE.itemsize],
+            )
+
+    _write_curve_days(rows() if previous else new_rows(), postgres)
     record(
         "curves.imported",
         actor=actor,
@@ -385,30 +623,36 @@ class DenseCurves:
     revisions: np.ndarray
 
 
-def read_dense(grid: Grid, contract_pks, *, kind: str = CurveKind.REALISED, curve_import: int | None = None) -> DenseCurves:
+def read_dense(
+    grid: Grid, contract_pks, *, kind: str = CurveKind.REALISED, curve_import: int | None = None
+) -> DenseCurves:
     """The current curves of the given contracts (in that order) over ``grid``, as one dense float64 array;
     with ``curve_import``, the revisions written by that import instead of the current ones."""
     pks = np.asarray(list(contract_pks), dtype=np.int64)
     row_of = {pk: i for i, pk in enumerate(pks.tolist())}
     energy = np.full((pks.size, grid.n_steps), np.nan)
     revisions = np.zeros((pks.size, len(grid.days)), dtype=np.int32)
-    first = grid.days[0]
+    n_days, n_steps = len(grid.days), grid.n_steps
+    day_of = {d: i for i, d in enumerate(grid.days)} | {d.isoformat(): i for i, d in enumerate(grid.days)}
+    starts = grid.day_starts.tolist()
     table = connection.ops.quote_name(CurveDay._meta.db_table)
+    # SQLite: the day as its stored text (Django's per-row date converter costs more than the rest).
+    day = "CAST(day AS TEXT)" if connection.vendor == "sqlite" else "day"
     sql = (
-        f"SELECT contract_id, day, revision, {connection.ops.quote_name('values')} FROM {table} "
+        f"SELECT contract_id, {day}, revision, {connection.ops.quote_name('values')} FROM {table} "
         "WHERE kind = %s AND {} = %s AND day >= %s AND day <= %s"
     ).format("curve_import_id" if curve_import else "current")
-    starts = grid.day_starts
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [kind, curve_import or True, grid.days[0], grid.days[-1]])
+    flat = energy.ravel()
+    flat_revisions = revisions.ravel()
+    with connection.cursor() as wrapper:
+        cursor = _execute_binary(wrapper, sql, [kind, curve_import or True, grid.days[0], grid.days[-1]])
         while chunk := cursor.fetchmany(10_000):
-            for contract_pk, day, revision, blob in chunk:
+            for contract_pk, day_value, revision, blob in chunk:
                 row = row_of.get(contract_pk)
                 if row is None:
                     continue
-                if isinstance(day, str):
-                    day = date.fromisoformat(day)
-                d = (day - first).days
-                energy[row, starts[d] : starts[d + 1]] = np.frombuffer(blob, dtype=STEP_DTYPE)
-                revisions[row, d] = revision
+                d = day_of[day_value]
+                at = row * n_steps + starts[d]
+                flat[at : at + starts[d + 1] - starts[d]] = np.frombuffer(blob, dtype=STEP_DTYPE)
+                flat_revisions[row * n_days + d] = revision
     return DenseCurves(grid, pks, energy, revisions)

@@ -5,111 +5,161 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contracts', '0002_eligibility_rules'),
-        ('metering', '0001_initial'),
+        ("contracts", "0002_eligibility_rules"),
+        ("metering", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ComplianceRun',
+            name="ComplianceRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(db_index=True, verbose_name='mois')),
-                ('started_at', models.DateTimeField(verbose_name='début du calcul')),
-                ('finished_at', models.DateTimeField(verbose_name='fin du calcul')),
-                ('actor', models.CharField(max_length=200)),
-                ('tolerance_kwh', models.FloatField(verbose_name='tolérance (kWh par pas)')),
-                ('tolerance_percent', models.FloatField(verbose_name='tolérance (% de la puissance installée)')),
-                ('contracts', models.PositiveIntegerField(verbose_name='contrats')),
-                ('episodes', models.PositiveIntegerField(verbose_name='épisodes')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("month", models.DateField(db_index=True, verbose_name="mois")),
+                ("started_at", models.DateTimeField(verbose_name="début du calcul")),
+                ("finished_at", models.DateTimeField(verbose_name="fin du calcul")),
+                ("actor", models.CharField(max_length=200)),
+                ("tolerance_kwh", models.FloatField(verbose_name="tolérance (kWh par pas)")),
+                ("tolerance_percent", models.FloatField(verbose_name="tolérance (% de la puissance installée)")),
+                ("contracts", models.PositiveIntegerField(verbose_name="contrats")),
+                ("episodes", models.PositiveIntegerField(verbose_name="épisodes")),
             ],
             options={
-                'verbose_name': 'calcul de conformité',
-                'verbose_name_plural': 'calculs de conformité',
-                'ordering': ['-started_at', '-id'],
+                "verbose_name": "calcul de conformité",
+                "verbose_name_plural": "calculs de conformité",
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ContractCurves',
-            fields=[
-            ],
+            name="ContractCurves",
+            fields=[],
             options={
-                'verbose_name': "courbes et conformité d'un contrat",
-                'verbose_name_plural': 'courbes et conformité des contrats',
-                'proxy': True,
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "courbes et conformité d'un contrat",
+                "verbose_name_plural": "courbes et conformité des contrats",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('contracts.contract',),
+            bases=("contracts.contract",),
         ),
         migrations.CreateModel(
-            name='CompensationInput',
+            name="CompensationInput",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(verbose_name='mois (premier jour)')),
-                ('rule', models.CharField(default='producible_x_price', max_length=50, verbose_name='règle')),
-                ('price_eur_per_mwh', models.DecimalField(blank=True, decimal_places=3, max_digits=10, null=True, verbose_name='prix (€/MWh)')),
-                ('recorded_at', models.DateTimeField(verbose_name='enregistré le')),
-                ('recorded_by', models.CharField(max_length=200, verbose_name='enregistré par')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('contract', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contracts.contract')),
-                ('producible_import', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='metering.curveimport', verbose_name='productible estimé (import)')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("month", models.DateField(verbose_name="mois (premier jour)")),
+                ("rule", models.CharField(default="producible_x_price", max_length=50, verbose_name="règle")),
+                (
+                    "price_eur_per_mwh",
+                    models.DecimalField(
+                        blank=True, decimal_places=3, max_digits=10, null=True, verbose_name="prix (€/MWh)"
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(verbose_name="enregistré le")),
+                ("recorded_by", models.CharField(max_length=200, verbose_name="enregistré par")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="contracts.contract"
+                    ),
+                ),
+                (
+                    "producible_import",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="metering.curveimport",
+                        verbose_name="productible estimé (import)",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'entrée de compensation',
-                'verbose_name_plural': 'entrées de compensation',
-                'constraints': [models.UniqueConstraint(fields=('contract', 'month'), name='compensation_input_unique')],
-            },
-        ),
-        migrations.CreateModel(
-            name='ContractMonth',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('checked_steps', models.PositiveIntegerField(verbose_name='pas contrôlés')),
-                ('breach_steps', models.PositiveIntegerField(verbose_name='pas en dépassement')),
-                ('missing_steps', models.PositiveIntegerField(verbose_name='pas manquants')),
-                ('energy_during_stop_kwh', models.FloatField(verbose_name="énergie pendant l'arrêt (kWh, pas contrôlés)")),
-                ('energy_neutralised_kwh', models.FloatField(verbose_name='énergie des pas neutralisés (kWh)')),
-                ('excess_kwh', models.FloatField(verbose_name='énergie au-delà du permis (kWh)')),
-                ('month', models.DateField(verbose_name='mois')),
-                ('episodes', models.PositiveIntegerField(verbose_name='épisodes')),
-                ('days', models.JSONField(default=dict)),
-                ('inputs', models.JSONField(default=dict)),
-                ('contract', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contracts.contract')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contract_months', to='billing.compliancerun')),
-            ],
-            options={
-                'verbose_name': 'conformité mensuelle',
-                'verbose_name_plural': 'conformités mensuelles',
-                'ordering': ['month', 'contract'],
-                'constraints': [models.UniqueConstraint(fields=('contract', 'month'), name='contractmonth_unique')],
+                "verbose_name": "entrée de compensation",
+                "verbose_name_plural": "entrées de compensation",
+                "constraints": [
+                    models.UniqueConstraint(fields=("contract", "month"), name="compensation_input_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='EpisodeResult',
+            name="ContractMonth",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('checked_steps', models.PositiveIntegerField(verbose_name='pas contrôlés')),
-                ('breach_steps', models.PositiveIntegerField(verbose_name='pas en dépassement')),
-                ('missing_steps', models.PositiveIntegerField(verbose_name='pas manquants')),
-                ('energy_during_stop_kwh', models.FloatField(verbose_name="énergie pendant l'arrêt (kWh, pas contrôlés)")),
-                ('energy_neutralised_kwh', models.FloatField(verbose_name='énergie des pas neutralisés (kWh)')),
-                ('excess_kwh', models.FloatField(verbose_name='énergie au-delà du permis (kWh)')),
-                ('month', models.DateField(verbose_name='mois')),
-                ('start', models.DateTimeField(verbose_name='début')),
-                ('end', models.DateTimeField(verbose_name='fin')),
-                ('contract', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contracts.contract')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='episode_results', to='billing.compliancerun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("checked_steps", models.PositiveIntegerField(verbose_name="pas contrôlés")),
+                ("breach_steps", models.PositiveIntegerField(verbose_name="pas en dépassement")),
+                ("missing_steps", models.PositiveIntegerField(verbose_name="pas manquants")),
+                (
+                    "energy_during_stop_kwh",
+                    models.FloatField(verbose_name="énergie pendant l'arrêt (kWh, pas contrôlés)"),
+                ),
+                ("energy_neutralised_kwh", models.FloatField(verbose_name="énergie des pas neutralisés (kWh)")),
+                ("excess_kwh", models.FloatField(verbose_name="énergie au-delà du permis (kWh)")),
+                ("month", models.DateField(verbose_name="mois")),
+                ("episodes", models.PositiveIntegerField(verbose_name="épisodes")),
+                ("days", models.JSONField(default=dict)),
+                ("inputs", models.JSONField(default=dict)),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="contracts.contract"
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contract_months",
+                        to="billing.compliancerun",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "épisode d'arrêt",
-                'verbose_name_plural': "épisodes d'arrêt",
-                'ordering': ['contract', 'start'],
-                'indexes': [models.Index(fields=['month', 'contract', 'start'], name='episode_month_idx')],
+                "verbose_name": "conformité mensuelle",
+                "verbose_name_plural": "conformités mensuelles",
+                "ordering": ["month", "contract"],
+                "constraints": [models.UniqueConstraint(fields=("contract", "month"), name="contractmonth_unique")],
+            },
+        ),
+        migrations.CreateModel(
+            name="EpisodeResult",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("checked_steps", models.PositiveIntegerField(verbose_name="pas contrôlés")),
+                ("breach_steps", models.PositiveIntegerField(verbose_name="pas en dépassement")),
+                ("missing_steps", models.PositiveIntegerField(verbose_name="pas manquants")),
+                (
+                    "energy_during_stop_kwh",
+                    models.FloatField(verbose_name="énergie pendant l'arrêt (kWh, pas contrôlés)"),
+                ),
+                ("energy_neutralised_kwh", models.FloatField(verbose_name="énergie des pas neutralisés (kWh)")),
+                ("excess_kwh", models.FloatField(verbose_name="énergie au-delà du permis (kWh)")),
+                ("month", models.DateField(verbose_name="mois")),
+                ("start", models.DateTimeField(verbose_name="début")),
+                ("end", models.DateTimeField(verbose_name="fin")),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="contracts.contract"
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="episode_results",
+                        to="billing.compliancerun",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "épisode d'arrêt",
+                "verbose_name_plural": "épisodes d'arrêt",
+                "ordering": ["contract", "start"],
+                "indexes": [models.Index(fields=["month", "contract", "start"], name="episode_month_idx")],
             },
         ),
     ]

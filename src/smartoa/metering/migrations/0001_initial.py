@@ -5,54 +5,87 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contracts', '0002_eligibility_rules'),
+        ("contracts", "0002_eligibility_rules"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CurveImport',
+            name="CurveImport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('realised', 'Courbe réalisée'), ('producible', 'Productible estimé')], default='realised', max_length=12, verbose_name='type de courbe')),
-                ('source', models.CharField(max_length=300, verbose_name='source')),
-                ('received_at', models.DateTimeField(verbose_name='reçu le')),
-                ('actor', models.CharField(max_length=200)),
-                ('sha256', models.CharField(max_length=64)),
-                ('rows', models.PositiveBigIntegerField(verbose_name='lignes')),
-                ('contract_days', models.PositiveIntegerField(verbose_name='jours-contrats')),
-                ('revised_days', models.PositiveIntegerField(default=0, verbose_name='jours-contrats révisés')),
-                ('first_day', models.DateField(verbose_name='premier jour')),
-                ('last_day', models.DateField(verbose_name='dernier jour')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("realised", "Courbe réalisée"), ("producible", "Productible estimé")],
+                        default="realised",
+                        max_length=12,
+                        verbose_name="type de courbe",
+                    ),
+                ),
+                ("source", models.CharField(max_length=300, verbose_name="source")),
+                ("received_at", models.DateTimeField(verbose_name="reçu le")),
+                ("actor", models.CharField(max_length=200)),
+                ("sha256", models.CharField(max_length=64)),
+                ("rows", models.PositiveBigIntegerField(verbose_name="lignes")),
+                ("contract_days", models.PositiveIntegerField(verbose_name="jours-contrats")),
+                ("revised_days", models.PositiveIntegerField(default=0, verbose_name="jours-contrats révisés")),
+                ("first_day", models.DateField(verbose_name="premier jour")),
+                ("last_day", models.DateField(verbose_name="dernier jour")),
             ],
             options={
-                'verbose_name': 'import de courbes',
-                'verbose_name_plural': 'imports de courbes',
-                'ordering': ['-received_at', '-id'],
+                "verbose_name": "import de courbes",
+                "verbose_name_plural": "imports de courbes",
+                "ordering": ["-received_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CurveDay',
+            name="CurveDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('realised', 'Courbe réalisée'), ('producible', 'Productible estimé')], default='realised', max_length=12)),
-                ('day', models.DateField(verbose_name='jour')),
-                ('revision', models.PositiveIntegerField(verbose_name='révision')),
-                ('current', models.BooleanField(default=True, verbose_name='en vigueur')),
-                ('steps', models.PositiveSmallIntegerField(verbose_name='pas')),
-                ('present', models.PositiveSmallIntegerField(verbose_name='pas renseignés')),
-                ('values', models.BinaryField()),
-                ('contract', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contracts.contract')),
-                ('curve_import', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='days', to='metering.curveimport')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("realised", "Courbe réalisée"), ("producible", "Productible estimé")],
+                        default="realised",
+                        max_length=12,
+                    ),
+                ),
+                ("day", models.DateField(verbose_name="jour")),
+                ("revision", models.PositiveIntegerField(verbose_name="révision")),
+                ("current", models.BooleanField(default=True, verbose_name="en vigueur")),
+                ("steps", models.PositiveSmallIntegerField(verbose_name="pas")),
+                ("present", models.PositiveSmallIntegerField(verbose_name="pas renseignés")),
+                ("values", models.BinaryField()),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="contracts.contract"
+                    ),
+                ),
+                (
+                    "curve_import",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="days", to="metering.curveimport"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'courbe journalière',
-                'verbose_name_plural': 'courbes journalières',
-                'indexes': [models.Index(fields=['kind', 'day', 'current'], name='curveday_day_idx')],
-                'constraints': [models.UniqueConstraint(fields=('contract', 'kind', 'day', 'revision'), name='curveday_unique_revision'), models.UniqueConstraint(condition=models.Q(('current', True)), fields=('contract', 'kind', 'day'), name='curveday_one_current')],
+                "verbose_name": "courbe journalière",
+                "verbose_name_plural": "courbes journalières",
+                "indexes": [models.Index(fields=["kind", "day", "current"], name="curveday_day_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("contract", "kind", "day", "revision"), name="curveday_unique_revision"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("current", True)),
+                        fields=("contract", "kind", "day"),
+                        name="curveday_one_current",
+                    ),
+                ],
             },
         ),
     ]
