@@ -1,7 +1,7 @@
 """``smartoa demo``: test environment only — load a demo data set and print the logins and tokens created."""
 
 import secrets
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -10,12 +10,13 @@ from django.db import transaction
 
 from smartoa.accounts.models import User
 from smartoa.accounts.services import assign_role
+from smartoa.consignes.deadlines import hlar_for, set_hlar
 from smartoa.consignes.models import Consigne
 from smartoa.consignes.services import publish
 from smartoa.contracts.models import Contract
 from smartoa.contracts.services import add_ips, issue_token
 from smartoa.core.clock import now
-from smartoa.domain.calendar import day_bounds, local_day_of
+from smartoa.domain.calendar import day_bounds, iso, local_day_of, to_local
 from smartoa.domain.schedule import ConsigneDocument, Period, no_stop_periods
 
 DEMO_CONTRACTS = [
@@ -76,5 +77,10 @@ class Command(BaseCommand):
                     periods = demo_periods(day) if cid != "BOA00001" else no_stop_periods(day)
                     documents.append(ConsigneDocument(cid, day, periods))
             publish(documents, actor=actor) if documents else None
+        tomorrow = today + timedelta(days=1)
+        if hlar_for(tomorrow) <= now() + timedelta(minutes=45) and to_local(now()).time() < time(23, 0):
+            # Late in the day: keep tomorrow's consignes acknowledgeable so the demo can be tried end to end.
+            _, new = set_hlar(tomorrow, time(23, 59), actor=actor, force=True)
+            lines.append(f"demo: HLAR of {tomorrow} postponed to {iso(new)} so that it can still be acknowledged")
         lines.append("try: curl -H 'Authorization: Bearer <token>' http://localhost:8000/api/v1/effacement")
         return lines
