@@ -160,3 +160,33 @@ def test_real_command_refuses_a_late_change_with_a_clear_message(make_contract, 
     ok = smartoa("consignes", "modify", path, "--reason", "x", SMARTOA_NOW="2025-09-21T15:59:00+02:00")
     assert ok.returncode == 0, ok.stderr
     assert "BOA00001 2025-09-22 v2" in ok.stdout
+
+
+def test_modify_tells_the_contracts_accounts_by_email_after_commit(
+    published, make_contract, settings, tmp_path, django_capture_on_commit_callbacks, mailoutbox
+):
+    from smartoa.accounts.models import Role, User
+
+    other = make_contract("BOA00002")
+    Role.objects.create(user=User.objects.create_user("holder@x.fr"), contract=published, kind="holder")
+    Role.objects.create(user=User.objects.create_user("manager@x.fr"), contract=published, kind="manager")
+    Role.objects.create(user=User.objects.create_user("other@x.fr"), contract=other, kind="holder")
+    settings.SMARTOA_NOW = paris("2025-09-21", "15:10")
+    path = change_file(tmp_path, as_json("BOA00001", DAY, stop_periods(DAY, "13:55", "18:00")))
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("consignes", "modify", path, "--reason", "RTE: network constraint")
+    assert sorted(m.to[0] for m in mailoutbox) == ["holder@x.fr", "manager@x.fr"]
+    body = mailoutbox[0].body
+    assert "BOA00001, livraison 22/09/2025 : version 2" in body and "2025-09-21T16:30:00+02:00" in body
+    assert "RTE: network constraint" in body
+
+
+def test_a_refused_change_sends_nothing(published, settings, tmp_path, django_capture_on_commit_callbacks, mailoutbox):
+    from smartoa.accounts.models import Role, User
+
+    Role.objects.create(user=User.objects.create_user("holder@x.fr"), contract=published, kind="holder")
+    settings.SMARTOA_NOW = paris("2025-09-21", "16:01")
+    path = change_file(tmp_path, as_json("BOA00001", DAY, stop_periods(DAY, "13:55", "18:00")))
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(CommandError):
+        call_command("consignes", "modify", path, "--reason", "late")
+    assert mailoutbox == []

@@ -22,6 +22,7 @@ from smartoa.contracts.models import Contract
 from smartoa.core.clock import now
 from smartoa.domain.calendar import iso
 from smartoa.domain.schedule import ConsigneDocument, ScheduleError, parse_document, render_document
+from smartoa.notifications.services import notify_consignes_changed
 
 CHUNK = 500  # ids per IN (...) query: SQLite allows 999 parameters per statement here
 SHOWN = 20  # ids named in a refusal message before "… and N more"
@@ -210,6 +211,7 @@ def modify(documents: list[ConsigneDocument], *, reason: str, actor: str) -> lis
 
     All or nothing. Refused for a day never published, after the change deadline (HLAR − cutoff of D−1), or
     when the content is identical to the current version. Locks the consignes (acknowledgments wait).
+    The contracts' accounts are told by e-mail, after commit, to acknowledge again.
     """
     reason = reason.strip()
     if not reason:
@@ -258,6 +260,9 @@ def modify(documents: list[ConsigneDocument], *, reason: str, actor: str) -> lis
             version=version.number,
             reason=reason,
         )
+    notify_consignes_changed(
+        [(d.contract_id, d.delivery_day, n, hlars[d.delivery_day]) for _, d, n in plan], reason=reason
+    )
     return versions
 
 
