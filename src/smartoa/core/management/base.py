@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from django.core.management.base import CommandError
+from django.core.management.base import BaseCommand, CommandError
 
 from smartoa.domain.calendar import parse_day
 
@@ -28,3 +28,16 @@ def day_argument(text: str) -> date:
         return parse_day(text)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
+
+
+class ActionCommand(BaseCommand):
+    """A command with sub-commands: ``smartoa NAME ACTION …`` runs ``do_ACTION(**options)``; the domain errors
+    listed in ``user_errors`` become a CommandError (message on stderr, non-zero exit)."""
+
+    user_errors: tuple[type[Exception], ...] = ()
+
+    def handle(self, *args, action, **options):
+        try:
+            getattr(self, f"do_{action}")(**options)
+        except self.user_errors as exc:
+            raise CommandError(str(exc)) from None

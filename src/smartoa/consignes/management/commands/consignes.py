@@ -5,7 +5,7 @@ Every action is all or nothing: one transaction, nothing written when anything i
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 
 from smartoa.consignes.generation import parse_exclusions, plan_generation, publish_plan
@@ -17,7 +17,7 @@ from smartoa.consignes.services import (
     version_history,
 )
 from smartoa.contracts.services import ContractError, get_contract
-from smartoa.core.management.base import CLI_ACTOR, day_argument, read_text
+from smartoa.core.management.base import CLI_ACTOR, ActionCommand, day_argument, read_text
 from smartoa.domain.calendar import iso
 from smartoa.domain.generation import describe
 from smartoa.domain.schedule import periods_from_json
@@ -25,7 +25,8 @@ from smartoa.domain.schedule import periods_from_json
 SHOWN = 20
 
 
-class Command(BaseCommand):
+class Command(ActionCommand):
+    user_errors = (ConsigneError, ContractError)
     help = "Generate, publish, modify and list consignes d'effacement."
 
     def add_arguments(self, parser):
@@ -51,13 +52,6 @@ class Command(BaseCommand):
         his.add_argument("contract_id")
         his.add_argument("--day", help="only this delivery day YYYY-MM-DD")
         his.add_argument("--json", dest="as_json", action="store_true", help="print the versions' API documents")
-
-    def handle(self, *args, action, **options):
-        handler = getattr(self, f"do_{action}")
-        try:
-            handler(**options)
-        except (ConsigneError, ContractError) as exc:
-            raise CommandError(str(exc)) from None
 
     def do_generate(self, prices, day, publish, exclude, exclude_file, list_contracts, **options):
         day = day_argument(day)

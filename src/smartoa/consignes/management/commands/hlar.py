@@ -2,12 +2,12 @@
 
 from datetime import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 
 from smartoa.consignes.deadlines import cutoff_for_hlar, hlar_for, set_hlar
 from smartoa.consignes.errors import ConsigneError
-from smartoa.core.management.base import CLI_ACTOR, day_argument
+from smartoa.core.management.base import CLI_ACTOR, ActionCommand, day_argument
 from smartoa.domain.calendar import iso
 
 
@@ -20,7 +20,8 @@ def _time(text: str) -> time:
         raise CommandError(f"{text!r} is not a time HH:MM") from None
 
 
-class Command(BaseCommand):
+class Command(ActionCommand):
+    user_errors = (ConsigneError,)
     help = "Show or set (postpone) the HLAR of a delivery day; it moves the change and acknowledgment deadlines."
 
     def add_arguments(self, parser):
@@ -31,12 +32,6 @@ class Command(BaseCommand):
         st.add_argument("--force", action="store_true", help="allow it even if the current or new HLAR is past")
         sh = sub.add_parser("show", help="print the HLAR and change deadline of delivery day D")
         sh.add_argument("--day", required=True, help="delivery day D, YYYY-MM-DD")
-
-    def handle(self, *args, action, **options):
-        try:
-            getattr(self, f"do_{action}")(**options)
-        except ConsigneError as exc:
-            raise CommandError(str(exc)) from None
 
     def do_set(self, day, time, force, **options):
         day, at = day_argument(day), _time(time)
