@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from smartoa.accounts.models import User
 from smartoa.billing.services import run_compliance
 from smartoa.domain.calendar import iso, steps
-from smartoa.metering.models import CurveDay, CurveImport
+from smartoa.metering.models import CurveImport, CurveMonth
 from tests.billing.conftest import at, curve_csv
 
 SEED = date(2025, 9, 22)
@@ -100,7 +100,7 @@ def test_upload_page(staff, make_contract):
     bad = SimpleUploadedFile("bad.csv", curve_csv(rows[:1] + [("BOA1", rows[1][1], -2)]), content_type="text/csv")
     response = staff.post("/backoffice/curves/upload/", {"file": bad, "kind": "realised"})
     assert response.status_code == 400 and "line 3: negative energy" in response.content.decode()
-    assert CurveImport.objects.count() == 1 and CurveDay.objects.count() == 1
+    assert CurveImport.objects.count() == 1 and CurveMonth.objects.count() == 1
 
 
 def test_admin_links(staff, seed_case):

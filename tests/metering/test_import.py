@@ -1,4 +1,4 @@
-"""Curve import: validation (all or nothing, row numbers), storage per contract-day revision, read-back."""
+"""Curve import: validation (all or nothing, row numbers), storage per contract-month with history, read-back."""
 
 from datetime import UTC, date, datetime
 
@@ -9,10 +9,12 @@ from django.core.management import CommandError, call_command
 
 from smartoa.domain.calendar import PARIS, iso, steps
 from smartoa.domain.curves import Grid
-from smartoa.metering.models import CurveDay, CurveImport
+from smartoa.metering import codec
+from smartoa.metering.models import CurveHistory, CurveImport, CurveMonth
 from smartoa.metering.services import CurveImportError, import_curves, read_dense
 
 DAY = date(2025, 9, 22)
+AT_DAY = 21 * 288  # DAY's first step in September 2025 (30 days of 288 steps)
 
 
 def csv_of(rows):
@@ -27,18 +29,19 @@ def do_import(data, name="test.csv"):
     return import_curves(data, source_name=name, actor="test")
 
 
-def test_csv_import_stores_one_array_per_contract_day(make_contract):
+def test_csv_import_stores_one_array_per_contract_month(make_contract):
     make_contract("BOA1")
     make_contract("BOA2")
     rows = day_rows("BOA1", DAY) + day_rows("BOA2", DAY)[:10]
     imported = do_import(csv_of(rows), "realised-sept.csv")
     assert (imported.rows, imported.contract_days, imported.revised_days) == (298, 2, 0)
     assert imported.source == "realised-sept.csv" and imported.received_at is not None and len(imported.sha256) == 64
-    full = CurveDay.objects.get(contract__contract_id="BOA1")
-    assert (full.revision, full.current, full.steps, full.present) == (1, True, 288, 288)
-    assert full.array()[144] == 72.0
-    partial = CurveDay.objects.get(contract__contract_id="BOA2").array()
-    assert np.isnan(partial[10:]).all() and partial[9] == 4.5
+    full = CurveMonth.objects.get(contract__contract_id="BOA1")
+    assert (full.month, full.revision, full.steps, full.present) == (date(2025, 9, 1), 1, 30 * 288, 288)
+    assert full.array()[AT_DAY + 144] == 72.0 and np.isnan(full.array()[:AT_DAY]).all()
+    assert full.curve_import == imported and bytes(full.values)[0] == codec.WH_INT32
+    partial = CurveMonth.objects.get(contract__contract_id="BOA2").array()
+    assert np.isnan(partial[AT_DAY + 10 :]).all() and partial[AT_DAY + 9] == 4.5
 
 
 def test_errors_are_listed_by_line_and_nothing_is_stored(make_contract):
@@ -69,7 +72,7 @@ def test_errors_are_listed_by_line_and_nothing_is_stored(make_contract):
     ]:
         assert expected in message
     assert "line 2:" not in message
-    assert CurveImport.objects.count() == 0 and CurveDay.objects.count() == 0
+    assert CurveImport.objects.count() == 0 and CurveMonth.objects.count() == 0
 
 
 def test_timestamps_without_offset_or_wrong_format_are_refused(make_contract):
@@ -96,8 +99,9 @@ def test_parquet_with_aware_timestamps_and_row_numbers(make_contract, tmp_path):
     path = tmp_path / "curves.parquet"
     frame.write_parquet(path)
     imported = do_import(path, "curves.parquet")
-    stored = CurveDay.objects.get()
-    assert imported.rows == 300 and stored.steps == 300 and stored.array()[299] == 299.0
+    stored = CurveMonth.objects.get()
+    assert imported.rows == 300 and stored.steps == 31 * 288 + 12 and stored.present == 300
+    assert stored.array()[24 * 288 + 299] == 299.0 and np.isnan(stored.array()[24 * 288 + 300 :]).all()
     bad = frame.with_columns(
         pl.when(pl.int_range(pl.len()) == 4).then(-1.0).otherwise("energy_kwh").alias("energy_kwh")
     )
@@ -111,16 +115,42 @@ def test_parquet_with_aware_timestamps_and_row_numbers(make_contract, tmp_path):
 
 def test_revision_merges_partial_day_and_keeps_history(make_contract):
     make_contract("BOA1")
-    do_import(csv_of(day_rows("BOA1", DAY, lambda i: 1.0)))
+    first = do_import(csv_of(day_rows("BOA1", DAY, lambda i: 1.0)))
     noon = iso(datetime(2025, 9, 22, 12, 0, tzinfo=PARIS))
     second = do_import(csv_of([("BOA1", noon, 0.0)]), "correction.csv")
-    assert second.revised_days == 1
-    revisions = CurveDay.objects.order_by("revision")
-    assert [(r.revision, r.current) for r in revisions] == [(1, False), (2, True)]
-    assert revisions[1].curve_import == second
-    current = revisions[1].array()
-    assert current[144] == 0.0 and current[143] == 1.0 and np.isfinite(current).all()
-    assert revisions[0].array()[144] == 1.0
+    assert (second.contract_days, second.revised_days) == (1, 1)
+    current = CurveMonth.objects.get()
+    assert (current.revision, current.curve_import, current.present) == (2, second, 288)
+    values = current.array()
+    assert values[AT_DAY + 144] == 0.0 and values[AT_DAY + 143] == 1.0
+    assert np.isfinite(values[AT_DAY : AT_DAY + 288]).all()
+    old = CurveHistory.objects.get()
+    assert (old.revision, old.curve_import, old.replaced_by) == (1, first, second)
+    assert old.array()[AT_DAY + 144] == 1.0
+
+
+def test_new_days_fill_the_month_without_a_revision(make_contract):
+    make_contract("BOA1")
+    do_import(csv_of(day_rows("BOA1", DAY, lambda i: 1.0)))
+    later = do_import(csv_of(day_rows("BOA1", date(2025, 9, 23), lambda i: 2.0)))
+    assert (later.contract_days, later.revised_days) == (1, 0)
+    month = CurveMonth.objects.get()
+    assert (month.revision, month.present, month.curve_import) == (1, 576, later)
+    assert month.array()[AT_DAY] == 1.0 and month.array()[AT_DAY + 288] == 2.0
+    assert not CurveHistory.objects.exists()
+
+
+def test_a_file_across_two_months_makes_two_rows(make_contract):
+    make_contract("BOA1")
+    rows = day_rows("BOA1", date(2025, 9, 30)) + day_rows("BOA1", date(2025, 10, 1))
+    imported = do_import(csv_of(rows))
+    assert (imported.contract_days, imported.first_day, imported.last_day) == (2, date(2025, 9, 30), date(2025, 10, 1))
+    months = list(CurveMonth.objects.order_by("month"))
+    assert [(m.month, m.present) for m in months] == [(date(2025, 9, 1), 288), (date(2025, 10, 1), 288)]
+    grid = Grid.for_days(date(2025, 9, 30), date(2025, 10, 1))
+    dense = read_dense(grid, [months[0].contract_id])
+    assert dense.energy[0, 287] == 143.5 and dense.energy[0, 288] == 0.0
+    assert dense.revisions.tolist() == [[1, 1]]
 
 
 def test_dense_read_back_over_a_dst_month(make_contract):
@@ -163,7 +193,7 @@ def test_a_lone_error_is_reported_with_its_line(make_contract):
     for rows, expected in cases:
         with pytest.raises(CurveImportError, match=expected):
             do_import(csv_of(rows))
-    assert CurveImport.objects.count() == 0 and CurveDay.objects.count() == 0
+    assert CurveImport.objects.count() == 0 and CurveMonth.objects.count() == 0
 
 
 def test_values_come_back_exactly(make_contract, tmp_path):
@@ -180,4 +210,6 @@ def test_values_come_back_exactly(make_contract, tmp_path):
     )
     frame.write_parquet(tmp_path / "c.parquet")
     do_import(tmp_path / "c.parquet")
-    assert CurveDay.objects.get().array().tobytes() == values.tobytes()
+    stored = CurveMonth.objects.get()
+    assert bytes(stored.values)[0] == codec.KWH_FLOAT64
+    assert stored.array()[AT_DAY : AT_DAY + 288].tobytes() == values.tobytes()

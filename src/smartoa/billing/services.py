@@ -25,7 +25,7 @@ from smartoa.core.clock import now
 from smartoa.domain.calendar import parse_instant
 from smartoa.domain.compliance import Evaluation, evaluate, installed_step_kwh, tolerance_per_step
 from smartoa.domain.curves import STEP_SECONDS, Grid, month_days
-from smartoa.metering.models import CurveDay
+from smartoa.metering.models import CurveMonth
 from smartoa.metering.services import read_dense
 
 MAX_EXTENSION_DAYS = 62
@@ -296,7 +296,8 @@ def stale_contracts(run: ComplianceRun) -> set[int]:
     """Contracts whose curves or consignes for the run's month (± a day) changed after the run started."""
     days = month_days(run.month)
     window = (days[0] - timedelta(days=1), days[-1] + timedelta(days=1))
-    curves = CurveDay.objects.filter(curve_import__received_at__gt=run.started_at, day__range=window)
+    months = {window[0].replace(day=1), run.month, window[1].replace(day=1)}
+    curves = CurveMonth.objects.filter(curve_import__received_at__gt=run.started_at, month__in=months)
     versions = ConsigneVersion.objects.filter(created_at__gt=run.started_at, delivery_day__range=window)
     return set(curves.values_list("contract_id", flat=True).distinct()) | set(
         versions.values_list("contract_id", flat=True).distinct()

@@ -17,6 +17,7 @@ from smartoa.domain.calendar import PARIS, local_midnight, step_count
 
 STEP_SECONDS = 300
 MAX_DAY_STEPS = 300  # the longest local day (25 h) in 5-minute steps
+MAX_MONTH_STEPS = 31 * 288 + 12  # the longest local month (31 days, one of 25 h) in 5-minute steps
 
 
 def parse_month(text: str) -> date:
@@ -85,6 +86,51 @@ class Grid:
     def step_epochs(self) -> np.ndarray:
         """Epoch seconds of every step's start."""
         return self.origin + STEP_SECONDS * np.arange(self.n_steps, dtype=np.int64)
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(month: date) -> date:
+    return (month.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+@dataclass(frozen=True)
+class MonthGrid:
+    """Whole consecutive local months as one step axis: month ``m`` is the grid's steps
+    ``month_starts[m]:month_starts[m + 1]``."""
+
+    grid: Grid
+    months: tuple[date, ...]
+    month_starts: np.ndarray  # int64, len(months) + 1
+
+    @classmethod
+    def covering(cls, first: date, last: date) -> MonthGrid:
+        """The months from the one of ``first`` to the one of ``last``, included."""
+        months = [month_of(first)]
+        while months[-1] < month_of(last):
+            months.append(next_month(months[-1]))
+        grid = Grid.for_days(months[0], next_month(months[-1]) - timedelta(days=1))
+        starts = [int(grid.day_starts[grid.day_index(m)]) for m in months] + [grid.n_steps]
+        return cls(grid, tuple(months), np.array(starts, dtype=np.int64))
+
+    @property
+    def month_steps(self) -> np.ndarray:
+        return np.diff(self.month_starts)
+
+    def step_months(self) -> tuple[np.ndarray, np.ndarray]:
+        """For every grid step: its month's index and its index within that month (int32 each)."""
+        month = np.repeat(np.arange(len(self.months), dtype=np.int32), self.month_steps)
+        within = (np.arange(self.grid.n_steps, dtype=np.int64) - self.month_starts[month]).astype(np.int32)
+        return month, within
+
+    def day_starts_in_month(self, m: int) -> np.ndarray:
+        """The first step of each day of month ``m``, counted from the month's start."""
+        grid, first = self.grid, self.months[m]
+        a = grid.day_index(first)
+        b = grid.day_index(next_month(first))
+        return grid.day_starts[a:b] - grid.day_starts[a]
 
 
 def paris_offsets(epochs: np.ndarray) -> np.ndarray:

@@ -3,7 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from smartoa.metering.models import CurveDay, CurveImport
+from smartoa.metering.models import CurveHistory, CurveImport, CurveMonth
 
 
 @admin.register(CurveImport)
@@ -31,23 +31,36 @@ class CurveImportAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(CurveDay)
-class CurveDayAdmin(admin.ModelAdmin):
-    list_display = ("contract", "kind", "day", "revision", "current", "steps", "present", "curve_import", "chart")
-    list_filter = ("kind", "current")
+class CurveArrayAdmin(admin.ModelAdmin):
+    """Read-only: curves change only through imports."""
+
+    list_filter = ("kind",)
     search_fields = ("contract__contract_id",)
-    date_hierarchy = "day"
-    list_select_related = ("contract", "curve_import")
+    date_hierarchy = "month"
     exclude = ("values",)
-    readonly_fields = ("contract", "kind", "day", "revision", "current", "curve_import", "steps", "present")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name != "values"]
 
     @admin.display(description=_("graphique"))
     def chart(self, obj):
         url = reverse("backoffice:contract-curve", args=[obj.contract.contract_id])
-        return format_html('<a href="{}?day={}">{}</a>', url, obj.day.isoformat(), _("voir"))
+        return format_html('<a href="{}?month={}">{}</a>', url, f"{obj.month:%Y-%m}", _("voir"))
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(CurveMonth)
+class CurveMonthAdmin(CurveArrayAdmin):
+    list_display = ("contract", "kind", "month", "revision", "steps", "present", "curve_import", "chart")
+    list_select_related = ("contract", "curve_import")
+
+
+@admin.register(CurveHistory)
+class CurveHistoryAdmin(CurveArrayAdmin):
+    list_display = ("contract", "kind", "month", "revision", "present", "curve_import", "replaced_by")
+    list_select_related = ("contract", "curve_import", "replaced_by")

@@ -1,20 +1,22 @@
-"""Realised (and estimated producible) 5-minute curves: imports and one stored array per contract-day revision.
+"""Realised (and estimated producible) 5-minute curves: imports, one stored array per contract-month, and the
+history of revised values.
 
-Each ``CurveDay`` holds a whole local day as a fixed-length array of little-endian float64 (``<f8``), one value
-per 5-minute step (288, or 276/300 on daylight-saving days), NaN = no data. float64 rather than float32: the
-values are billing data and must come back exactly as received (float32 keeps only ~7 significant digits,
-e.g. 123456.789 kWh would change); the cost is 2.3 kB per contract-day.
+``CurveMonth`` holds a contract's whole local month as one array, one value per 5-minute step from the
+month's first local midnight to the next month's (8,640 steps for 30 days, ±12 in a daylight-saving month),
+encoded losslessly by ``metering.codec`` (NaN = no data). One row per contract-month keeps an import of a
+month for 10,000 contracts at 10,000 rows, and reading a month back at one blob per contract.
 
-A later import of the same contract-day adds a new revision (``revision`` + 1) and makes it the current one;
-older revisions stay as history.
+An import that only fills steps without data updates the month in place. An import that gives again steps
+that had data is a **revision**: the month's previous array is first copied to ``CurveHistory`` (with its
+revision number and the import that had written it), then the revision number goes up. So every value ever
+received is kept, and the latest wins.
 """
 
 import numpy as np
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-STEP_DTYPE = np.dtype("<f8")
+from smartoa.metering import codec
 
 
 class CurveKind(models.TextChoices):
@@ -45,32 +47,62 @@ class CurveImport(models.Model):
         return f"{self.source} ({self.received_at:%Y-%m-%d %H:%M})"
 
 
-class CurveDay(models.Model):
-    """A contract's curve for one local day, in one revision. ``values`` is ``steps`` × ``<f8``, NaN = missing."""
+class CurveArray(models.Model):
+    """What a stored month array carries: ``steps`` values, ``present`` of them with data."""
 
-    contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(max_length=12, choices=CurveKind.choices, default=CurveKind.REALISED)
-    day = models.DateField(_("jour"))
-    revision = models.PositiveIntegerField(_("révision"))
-    current = models.BooleanField(_("en vigueur"), default=True)
-    curve_import = models.ForeignKey(CurveImport, on_delete=models.PROTECT, related_name="days")
     steps = models.PositiveSmallIntegerField(_("pas"))
     present = models.PositiveSmallIntegerField(_("pas renseignés"))
     values = models.BinaryField()
 
     class Meta:
-        verbose_name = _("courbe journalière")
-        verbose_name_plural = _("courbes journalières")
-        constraints = [
-            models.UniqueConstraint(fields=["contract", "kind", "day", "revision"], name="curveday_unique_revision"),
-            models.UniqueConstraint(
-                fields=["contract", "kind", "day"], condition=Q(current=True), name="curveday_one_current"
-            ),
-        ]
-        indexes = [models.Index(fields=["kind", "day", "current"], name="curveday_day_idx")]
-
-    def __str__(self):
-        return f"{self.contract_id} {self.day} r{self.revision}"
+        abstract = True
 
     def array(self) -> np.ndarray:
-        return np.frombuffer(bytes(self.values), dtype=STEP_DTYPE)
+        """The month's energies in kWh (float64, NaN = no data)."""
+        return codec.decode(self.values, self.steps)
+
+
+class CurveMonth(CurveArray):
+    """A contract's current curve for one local month (``month`` = its first day)."""
+
+    contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="+", db_index=False)
+    kind = models.CharField(max_length=12, choices=CurveKind.choices, default=CurveKind.REALISED)
+    month = models.DateField(_("mois"))
+    revision = models.PositiveIntegerField(_("révision"), default=1)
+    curve_import = models.ForeignKey(
+        CurveImport, on_delete=models.PROTECT, related_name="+", verbose_name=_("dernier import")
+    )
+
+    class Meta:
+        verbose_name = _("courbe mensuelle")
+        verbose_name_plural = _("courbes mensuelles")
+        constraints = [models.UniqueConstraint(fields=["contract", "kind", "month"], name="curvemonth_unique")]
+        indexes = [models.Index(fields=["kind", "month"], name="curvemonth_month_idx")]
+
+    def __str__(self):
+        return f"{self.contract_id} {self.month:%Y-%m} r{self.revision}"
+
+
+class CurveHistory(CurveArray):
+    """A contract-month's array as it was before ``replaced_by`` revised some of its steps."""
+
+    contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="+", db_index=False)
+    kind = models.CharField(max_length=12, choices=CurveKind.choices, default=CurveKind.REALISED)
+    month = models.DateField(_("mois"))
+    revision = models.PositiveIntegerField(_("révision"))
+    curve_import = models.ForeignKey(
+        CurveImport, on_delete=models.PROTECT, related_name="+", verbose_name=_("écrit par")
+    )
+    replaced_by = models.ForeignKey(
+        CurveImport, on_delete=models.PROTECT, related_name="+", verbose_name=_("remplacé par")
+    )
+
+    class Meta:
+        verbose_name = _("courbe mensuelle révisée")
+        verbose_name_plural = _("historique des courbes")
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "kind", "month", "revision"], name="curvehistory_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.contract_id} {self.month:%Y-%m} r{self.revision} (history)"

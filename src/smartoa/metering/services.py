@@ -21,8 +21,16 @@ from django.db import connection
 from smartoa.audit.services import record
 from smartoa.contracts.models import Contract
 from smartoa.core.clock import now
-from smartoa.domain.curves import MAX_DAY_STEPS, STEP_SECONDS, Grid, local_days_of, paris_offsets
-from smartoa.metering.models import STEP_DTYPE, CurveDay, CurveImport, CurveKind
+from smartoa.domain.curves import (
+    MAX_MONTH_STEPS,
+    STEP_SECONDS,
+    Grid,
+    MonthGrid,
+    local_days_of,
+    paris_offsets,
+)
+from smartoa.metering import codec
+from smartoa.metering.models import CurveHistory, CurveImport, CurveKind, CurveMonth
 
 COLUMNS = ("contract_id", "start", "energy_kwh")
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
@@ -31,23 +39,35 @@ CHUNK_ROWS = 4_000_000
 PIECE_ROWS = 1 << 20
 THREADS = min(os.cpu_count() or 1, 8)
 BATCH = 500
+MAX_CELLS = 1_500_000_000  # dense contract × month-step cells one import may lay out (6 GB as int32)
 
 
 class CurveImportError(ValueError):
     """A curve file refused; the message lists what is wrong, row by row. Nothing was stored."""
 
 
+class _NotWholeWh(Exception):
+    """Some energy is not a whole number of Wh: lay the file out in float64 instead."""
+
+
 @dataclass
 class ParsedCurves:
-    """A validated file as dense contract-days: ``values[i]`` / ``given[i]`` belong to ``contract_pk[i]`` on
-    ``grid.days[day_index[i]]`` (steps beyond a short day's length are unused)."""
+    """A validated file as dense contract-months: ``values[i, :grid.month_steps[month_index[i]]]`` is the month
+    ``grid.months[month_index[i]]`` of ``contract_pk[i]``, as int32 Wh (-1 = not given) or float64 kWh (NaN =
+    not given). ``present[i]`` counts the steps given; ``first_day``/``last_day`` bound the data."""
 
-    grid: Grid
+    grid: MonthGrid
     contract_pk: np.ndarray
-    day_index: np.ndarray
+    month_index: np.ndarray
     values: np.ndarray
-    given: np.ndarray
+    present: np.ndarray
     rows: int
+    first_day: date
+    last_day: date
+
+    def given(self, i: int) -> np.ndarray:
+        row = self.values[i, : self.grid.month_steps[self.month_index[i]]]
+        return row >= 0 if row.dtype == np.int32 else ~np.isnan(row)
 
 
 # --- reading -------------------------------------------------------------------------------------------------
@@ -211,42 +231,50 @@ def _pieces(series: pl.Series, size: int = PIECE_ROWS) -> list[tuple[int, int]]:
     return pieces
 
 
-def _parse_fast(frame: pl.DataFrame, pks: np.ndarray, row_of: dict[str, int]) -> ParsedCurves | None:
-    """Validate and lay out a file in a few multi-threaded passes, without naming bad rows: None as soon as
-    anything is wrong or unusual (the caller then runs ``_parse_checked``, which reports every bad row)."""
-    rows = frame.height
-    ids, start, energy = frame["contract_id"], frame["start"], frame["energy_kwh"]
-    if ids.dtype not in (pl.String, pl.Categorical):
-        return None
-    offsets = None
+def _start_instants(frame: pl.DataFrame) -> tuple[pl.Series, pl.Series | None, int] | None:
+    """The start column as integer instants (with the written UTC offsets for text), and the units per second;
+    None if anything is missing or malformed."""
+    start = frame["start"]
     if isinstance(start.dtype, pl.Datetime):
         if start.dtype.time_zone is None or start.null_count():
             return None
         per_second = {"ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[start.dtype.time_unit]
-        instants = start.to_physical()
-    elif start.dtype == pl.String:
-        # The wall-clock part parsed without %z (3× faster) minus the written offset; the offset itself is then
-        # checked against Europe/Paris, so only rows the full check accepts get through.
-        text = pl.col("start")
-        offset = (
-            pl.when(text.str.slice(19, 1) == "-").then(-1).otherwise(1)
-            * (
-                text.str.slice(20, 2).cast(pl.Int32, strict=False) * 3600
-                + text.str.slice(23, 2).cast(pl.Int32, strict=False) * 60
-            )
-        ).cast(pl.Int32)
-        parsed = frame.select(
-            at=text.str.slice(0, 19).str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us").dt.epoch("us")
-            - offset.cast(pl.Int64) * 1_000_000,
-            ok=(text.str.len_bytes() == 25) & (text.str.slice(22, 1) == ":") & text.str.slice(19, 1).is_in(["+", "-"]),
-            offset=offset,
-        )
-        if parsed["at"].null_count() or parsed["offset"].null_count() or not parsed["ok"].all():
-            return None
-        per_second = 1_000_000
-        instants, offsets = parsed["at"], parsed["offset"]
-    else:
+        return start.to_physical(), None, per_second
+    if start.dtype != pl.String:
         return None
+    # The wall-clock part parsed without %z (3× faster) minus the written offset; the offset itself is then
+    # checked against Europe/Paris, so only rows the full check accepts get through.
+    text = pl.col("start")
+    offset = (
+        pl.when(text.str.slice(19, 1) == "-").then(-1).otherwise(1)
+        * (
+            text.str.slice(20, 2).cast(pl.Int32, strict=False) * 3600
+            + text.str.slice(23, 2).cast(pl.Int32, strict=False) * 60
+        )
+    ).cast(pl.Int32)
+    parsed = frame.select(
+        at=text.str.slice(0, 19).str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us").dt.epoch("us")
+        - offset.cast(pl.Int64) * 1_000_000,
+        ok=(text.str.len_bytes() == 25) & (text.str.slice(22, 1) == ":") & text.str.slice(19, 1).is_in(["+", "-"]),
+        offset=offset,
+    )
+    if parsed["at"].null_count() or parsed["offset"].null_count() or not parsed["ok"].all():
+        return None
+    return parsed["at"], parsed["offset"], 1_000_000
+
+
+def _parse_fast(frame: pl.DataFrame, pks: np.ndarray, row_of: dict[str, int], whole_wh: bool) -> ParsedCurves | None:
+    """Validate and lay out a file in two multi-threaded passes over pieces of rows, without naming bad rows:
+    None as soon as anything is wrong (the caller then runs ``_parse_checked``, which reports every bad row).
+    ``whole_wh``: lay out int32 Wh, raising _NotWholeWh if an energy is not a whole number of Wh."""
+    rows = frame.height
+    ids, energy = frame["contract_id"], frame["energy_kwh"]
+    if ids.dtype not in (pl.String, pl.Categorical):
+        return None
+    instants = _start_instants(frame)
+    if instants is None:
+        return None
+    instants, offsets, per_second = instants
     if energy.dtype == pl.String:
         energy = energy.str.strip_chars().cast(pl.Float64, strict=False)
     elif energy.dtype.is_numeric():
@@ -257,15 +285,12 @@ def _parse_fast(frame: pl.DataFrame, pks: np.ndarray, row_of: dict[str, int]) ->
         return None
 
     low, high = int(instants.min()), int(instants.max())
-    first, last = local_days_of(low // per_second, high // per_second)
-    grid = Grid.for_days(first, last)
-    n_days, n_steps = len(grid.days), grid.n_steps
-    if pks.size * n_days >= 2**31:
-        return None
-    base = grid.origin * per_second
+    first_day, last_day = local_days_of(low // per_second, high // per_second)
+    grid = MonthGrid.covering(first_day, last_day)
+    n_months, n_steps = len(grid.months), grid.grid.n_steps
+    base = grid.grid.origin * per_second
     per_step = STEP_SECONDS * per_second
-    step_day = np.repeat(np.arange(n_days, dtype=np.int32), np.diff(grid.day_starts))
-    step_in_day = (np.arange(n_steps) - grid.day_starts[step_day]).astype(np.int16)
+    step_month, step_in_month = grid.step_months()
     if offsets is not None:
         per_hour = 3600 * per_second
         hour_offsets = paris_offsets(np.arange(low // per_hour, high // per_hour + 1, dtype=np.int64) * 3600)
@@ -279,76 +304,95 @@ def _parse_fast(frame: pl.DataFrame, pks: np.ndarray, row_of: dict[str, int]) ->
     else:
         known_ids = pl.Series(list(row_of), dtype=pl.String).cast(ids.dtype)
     known_rows = pl.Series(list(row_of.values()), dtype=pl.Int32)
-    present = np.zeros(pks.size * n_days, dtype=bool)
-    cd = np.empty(rows, dtype=np.int32)
-    in_day = np.empty(rows, dtype=np.int16)
+    pieces = _pieces(work["t"])
 
-    def first_pass(piece: tuple[int, int]) -> bool:
+    def contract_runs(piece: tuple[int, int]) -> tuple[np.ndarray, np.ndarray] | None:
+        """The known-contract index and length of each run of equal ids in the piece."""
         a, b = piece
-        part = work.slice(a, b - a)
-        runs = part["id"].rle()
+        runs = work["id"].slice(a, b - a).rle()
         names = runs.struct.field("value")
         if names.null_count():
-            return False
+            return None
         if names.len() <= 4096:
             codes = np.fromiter((row_of.get(n, -1) for n in names.cast(pl.String).to_list()), np.int32, names.len())
         else:
             codes = names.replace_strict(known_ids, known_rows, default=-1, return_dtype=pl.Int32).to_numpy()
         if codes.min() < 0:
-            return False
-        e = part["e"].to_numpy()
-        if not (e >= 0).all() or e.max() == np.inf:
-            return False
-        relative = part["t"].to_numpy() - base
-        step = (relative / float(per_step)).astype(np.int64)
-        if not np.array_equal(step * per_step, relative) or step.min() < 0 or step.max() >= n_steps:
-            return False
-        if offsets is not None:
-            hours = (relative + base) // per_hour - low // per_hour
-            if not np.array_equal(hour_offsets[hours], part["offset"].to_numpy()):
-                return False
-        keys = np.repeat(codes * np.int32(n_days), runs.struct.field("len").to_numpy())
-        keys += step_day[step]
-        cd[a:b] = keys
-        in_day[a:b] = step_in_day[step]
-        present[keys] = True
-        return True
+            return None
+        return codes, runs.struct.field("len").to_numpy()
 
-    pieces = _pieces(work["t"])
     with ThreadPoolExecutor(THREADS) as pool:
-        if not all(pool.map(first_pass, pieces)):
+        runs = list(pool.map(contract_runs, pieces))
+        if any(r is None for r in runs):
             return None
-        compact = (np.cumsum(present, dtype=np.int64) - 1).astype(np.int32)
-        contract_day = np.flatnonzero(present)
-        if contract_day.size * MAX_DAY_STEPS >= 2**31:
+        in_file = np.unique(np.concatenate([codes for codes, _ in runs]))
+        if in_file.size * n_months * MAX_MONTH_STEPS > MAX_CELLS:
             return None
-        values = np.full((contract_day.size, MAX_DAY_STEPS), np.nan)
-        given = np.zeros((contract_day.size, MAX_DAY_STEPS), dtype=bool)
-        flat_values, flat_given = values.ravel(), given.ravel()
+        file_row = np.full(pks.size, -1, dtype=np.int64)
+        file_row[in_file] = np.arange(in_file.size)
+        if whole_wh:
+            values = np.full((in_file.size * n_months, MAX_MONTH_STEPS), codec.MISSING_WH, dtype=np.int32)
+        else:
+            values = np.full((in_file.size * n_months, MAX_MONTH_STEPS), np.nan)
+        flat_values = values.ravel()
 
-        def second_pass(piece: tuple[int, int]) -> None:
-            a, b = piece
-            flat = compact[cd[a:b]] * np.int32(MAX_DAY_STEPS)
-            flat += in_day[a:b]
-            flat_given[flat] = True
-            flat_values[flat] = work["e"][a:b].to_numpy()
+        def lay_out(k: int) -> bool:
+            a, b = pieces[k]
+            part = work.slice(a, b - a)
+            e = part["e"].to_numpy()
+            if not (e >= 0).all() or e.max() == np.inf:
+                return False
+            relative = part["t"].to_numpy() - base
+            step = (relative * (1.0 / per_step)).astype(np.int64)
+            if not np.array_equal(step * per_step, relative) or step.min() < 0 or step.max() >= n_steps:
+                return False
+            if offsets is not None:
+                hours = (relative + base) // per_hour - low // per_hour
+                if not np.array_equal(hour_offsets[hours], part["offset"].to_numpy()):
+                    return False
+            codes, lengths = runs[k]
+            cell = np.repeat(file_row[codes] * n_months, lengths)
+            cell += step_month[step]
+            cell *= MAX_MONTH_STEPS
+            cell += step_in_month[step]
+            if whole_wh:
+                wh = np.rint(e * 1000.0)
+                if not np.array_equal(wh / 1000.0, e) or (wh > codec.MAX_WH).any():
+                    raise _NotWholeWh
+                flat_values[cell] = wh
+            else:
+                flat_values[cell] = e
+            return True
 
-        list(pool.map(second_pass, pieces))
-    if np.count_nonzero(given) != rows:  # a duplicate step
+        if not all(pool.map(lay_out, range(len(pieces)))):
+            return None
+
+        def count(k: int) -> np.ndarray:
+            part = values[k : k + 256]
+            return np.count_nonzero(part >= 0 if whole_wh else ~np.isnan(part), axis=1)
+
+        present = np.concatenate(list(pool.map(count, range(0, values.shape[0], 256))))
+    if int(present.sum()) != rows:  # a duplicate step
         return None
+    kept = np.flatnonzero(present)
+    contract_month = np.arange(values.shape[0])[kept]
+    if kept.size < values.shape[0]:
+        values = values[kept]
     return ParsedCurves(
         grid=grid,
-        contract_pk=pks[contract_day // n_days],
-        day_index=contract_day % n_days,
+        contract_pk=pks[in_file[contract_month // n_months]],
+        month_index=(contract_month % n_months).astype(np.int64),
         values=values,
-        given=given,
+        present=present[kept],
         rows=rows,
+        first_day=first_day,
+        last_day=last_day,
     )
 
 
 def parse_curves(source) -> ParsedCurves:
-    """Read and validate a curve file (path or bytes) into dense contract-days; CurveImportError if any row is
-    bad: unknown contract, start not ISO with the Europe/Paris offset of its instant (text columns; aware
+    """Read and validate a curve file (path or bytes) into dense contract-months; CurveImportError if any row
+    is bad: unknown contract, start not ISO with the Europe/Paris offset of its instant (text columns; aware
     timestamp columns carry no written offset, so that check does not apply), not on a 5-minute boundary,
     duplicate step, missing, non-numeric or negative energy."""
     frame, is_parquet = _read_frame(source)
@@ -358,79 +402,44 @@ def parse_curves(source) -> ParsedCurves:
     pks = np.array(sorted(known.values()) or [0], dtype=np.int64)
     position = {pk: i for i, pk in enumerate(pks.tolist())}
     row_of = {cid: position[pk] for cid, pk in known.items()}
-    parsed = _parse_fast(frame, pks, row_of)
+    try:
+        parsed = _parse_fast(frame, pks, row_of, whole_wh=True)
+    except _NotWholeWh:
+        parsed = _parse_fast(frame, pks, row_of, whole_wh=False)
     if parsed is not None:
         return parsed
-    return _parse_checked(frame, is_parquet, pks, row_of)
+    _report_errors(frame, is_parquet, row_of)
+    raise CurveImportError(
+        f"the file covers too many contract-months to import at once (at most {MAX_CELLS:,} contract × "
+        "5-minute cells): split it by month or by contracts"
+    )
 
 
-def _parse_checked(frame: pl.DataFrame, is_parquet: bool, pks: np.ndarray, row_of: dict[str, int]) -> ParsedCurves:
-    """The row-by-row validation that names every bad row (run when the fast path finds something wrong)."""
-    rows = frame.height
+def _report_errors(frame: pl.DataFrame, is_parquet: bool, row_of: dict[str, int]) -> None:
+    """The row-by-row validation that names every bad row (run when the fast path finds something wrong);
+    raises CurveImportError if any row is bad."""
     errors = _Errors()
     contract_row = _contract_rows(frame["contract_id"], row_of)
     errors.add(np.flatnonzero(contract_row < 0), "unknown contract")
     instants, per_second = _instants(frame, errors)
-    energy = _energies(frame, errors)
+    _energies(frame, errors)
     if errors and any(msg.startswith("start is not") or msg == "missing start" for _, msg in errors.found):
         raise CurveImportError(errors.report(frame, is_parquet))
-
-    first, last = local_days_of(int(instants.min()) // per_second, int(instants.max()) // per_second)
-    grid = Grid.for_days(first, last)
-    base = grid.origin * per_second
     per_step = STEP_SECONDS * per_second
-    n_days = len(grid.days)
-    present = np.zeros(pks.size * n_days, dtype=bool)
-    cd = np.empty(rows, dtype=np.int32)
-    in_day = np.empty(rows, dtype=np.int16)
-    off_grid = []
-    for a in range(0, rows, CHUNK_ROWS):
-        b = min(a + CHUNK_ROWS, rows)
-        relative = instants[a:b] - base
-        step = (relative / float(per_step)).astype(np.int64)
-        off_grid.append(np.flatnonzero(step * per_step != relative) + a)
-        day = np.searchsorted(grid.day_starts, step, side="right") - 1
-        in_day[a:b] = step - grid.day_starts[day]
-        cd[a:b] = np.maximum(contract_row[a:b], 0) * np.int32(n_days) + day
-        present[cd[a:b]] = True
-    off_grid = np.concatenate(off_grid)
+    off_grid = np.flatnonzero(instants % per_step)
     errors.add(off_grid, "start is not on a 5-minute boundary")
-    del instants
-
-    compact = (np.cumsum(present, dtype=np.int64) - 1).astype(np.int32)
-    contract_day = np.flatnonzero(present)
-    if contract_day.size * MAX_DAY_STEPS >= 2**31:
-        raise CurveImportError("file too large: split it (at most 7 million contract-days per import)")
-    values = np.full((contract_day.size, MAX_DAY_STEPS), np.nan)
-    given = np.zeros((contract_day.size, MAX_DAY_STEPS), dtype=bool)
-    flat = np.empty(rows, dtype=np.int32)
-    for a in range(0, rows, CHUNK_ROWS):
-        b = min(a + CHUNK_ROWS, rows)
-        flat[a:b] = compact[cd[a:b]] * np.int32(MAX_DAY_STEPS) + in_day[a:b]
-    del cd
-    given.ravel()[flat] = True
-    if int(given.sum()) != rows:
-        # Rows already in error (unknown contract, off the grid) must not pass for duplicates.
-        keys = flat.astype(np.int64)
-        invalid = contract_row < 0
-        invalid[off_grid] = True
-        keys[invalid] = -1 - np.flatnonzero(invalid)
-        duplicated = pl.Series(keys).is_duplicated().to_numpy()
-        first_seen = ~pl.Series(keys).is_first_distinct().to_numpy()
-        errors.add(
-            np.flatnonzero(duplicated & first_seen), "duplicate step (same contract and start as an earlier row)"
-        )
+    # Rows already in error (unknown contract, off the grid) must not pass for duplicates.
+    invalid = contract_row < 0
+    invalid[off_grid] = True
+    keys = pl.DataFrame({"contract": contract_row, "at": instants, "invalid": invalid}).select(
+        duplicate=(pl.struct("contract", "at").is_duplicated() & ~pl.struct("contract", "at").is_first_distinct())
+        & ~pl.col("invalid")
+    )
+    errors.add(
+        np.flatnonzero(keys["duplicate"].to_numpy()), "duplicate step (same contract and start as an earlier row)"
+    )
     if errors:
         raise CurveImportError(errors.report(frame, is_parquet))
-    values.ravel()[flat] = energy
-    return ParsedCurves(
-        grid=grid,
-        contract_pk=pks[contract_day // n_days],
-        day_index=contract_day % n_days,
-        values=values,
-        given=given,
-        rows=rows,
-    )
 
 
 # --- storage ---------------------------------------------------------------------------------------------------
@@ -446,73 +455,86 @@ def _execute_binary(wrapper, sql: str, params: list):
     return wrapper
 
 
-def _current_rows(kind: str, pairs: set[tuple[int, date]], first: date, last: date) -> dict[tuple[int, date], tuple]:
-    """The current (id, revision, values) of the given contract-days that already have a curve."""
+def _month_value(value) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _current_months(kind: str, pairs: set[tuple[int, date]], months: tuple[date, ...]) -> dict[tuple[int, date], tuple]:
+    """The stored (id, revision, curve_import_id, steps, present, values) of the given contract-months that
+    already have a curve; locked until the end of the transaction on PostgreSQL."""
     found = {}
-    table = connection.ops.quote_name(CurveDay._meta.db_table)
-    day = "CAST(day AS TEXT)" if connection.vendor == "sqlite" else "day"
+    table = connection.ops.quote_name(CurveMonth._meta.db_table)
+    month = "CAST(month AS TEXT)" if connection.vendor == "sqlite" else "month"
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     contracts = sorted({pk for pk, _ in pairs})
     with connection.cursor() as wrapper:
         for a in range(0, len(contracts), BATCH):
             batch = contracts[a : a + BATCH]
             cursor = _execute_binary(
                 wrapper,
-                f"SELECT id, contract_id, {day}, revision, {connection.ops.quote_name('values')} FROM {table} "
-                f"WHERE kind = %s AND current = %s AND day >= %s AND day <= %s "
-                f"AND contract_id IN ({', '.join(['%s'] * len(batch))})",
-                [kind, True, first, last, *batch],
+                f"SELECT id, contract_id, {month}, revision, curve_import_id, steps, present, "
+                f"{connection.ops.quote_name('values')} FROM {table} "
+                f"WHERE kind = %s AND month IN ({', '.join(['%s'] * len(months))}) "
+                f"AND contract_id IN ({', '.join(['%s'] * len(batch))}){lock}",
+                [kind, *months, *batch],
             )
-            while chunk := cursor.fetchmany(10_000):
-                for i, contract_pk, day_value, revision, blob in chunk:
-                    if isinstance(day_value, str):
-                        day_value = date.fromisoformat(day_value)
-                    key = (contract_pk, day_value)
+            while chunk := cursor.fetchmany(1_000):
+                for i, contract_pk, month_value, revision, import_id, steps, present, blob in chunk:
+                    key = (contract_pk, _month_value(month_value))
                     if key in pairs:
-                        found[key] = (i, revision, np.frombuffer(bytes(blob), dtype=STEP_DTYPE))
+                        found[key] = (i, revision, import_id, steps, present, bytes(blob))
     return found
 
 
-CURVE_DAY_COLUMNS = (
-    "contract_id",
-    "kind",
-    "day",
-    "revision",
-    "current",
-    "curve_import_id",
-    "steps",
-    "present",
-    "values",
-)
-CURVE_DAY_TYPES = ("int8", "varchar", "date", "int4", "bool", "int8", "int2", "int2", "bytea")
+MONTH_COLUMNS = ("contract_id", "kind", "month", "revision", "curve_import_id", "steps", "present", "values")
+MONTH_TYPES = ("int8", "varchar", "date", "int4", "int8", "int2", "int2", "bytea")
 
 
-def _write_curve_days(rows, postgres: bool) -> None:
-    """Insert ``rows`` (tuples in CURVE_DAY_COLUMNS order): binary COPY on PostgreSQL, one prepared statement
-    run over all the rows on SQLite."""
-    table = connection.ops.quote_name(CurveDay._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(c) for c in CURVE_DAY_COLUMNS)
+def _insert_months(rows: list[tuple]) -> None:
+    """Insert CurveMonth rows (tuples in MONTH_COLUMNS order): binary COPY on PostgreSQL, one prepared
+    statement over all the rows on SQLite."""
+    table = connection.ops.quote_name(CurveMonth._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in MONTH_COLUMNS)
     with connection.cursor() as cursor:
-        if postgres:
-            raw = cursor.cursor  # the psycopg 3 cursor under Django's wrapper
-            with raw.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(CURVE_DAY_TYPES)
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(MONTH_TYPES)
                 for row in rows:
                     copy.write_row(row)
         else:
-            cursor.executemany(
-                f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(CURVE_DAY_COLUMNS))})", rows
-            )
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(MONTH_COLUMNS))})", rows)
+
+
+def _encoded(kwh_or_wh: np.ndarray) -> bytes:
+    """The blob of a month row: int32 Wh as is; float64 kWh as int32 Wh when that loses nothing."""
+    if kwh_or_wh.dtype == np.float64:
+        wh = codec.as_wh(kwh_or_wh)
+        if wh is not None:
+            return codec.encode(wh)
+    return codec.encode(kwh_or_wh)
+
+
+def _as_kwh(row: np.ndarray) -> np.ndarray:
+    if row.dtype == np.float64:
+        return row
+    kwh = row / 1000.0
+    kwh[row == codec.MISSING_WH] = np.nan
+    return kwh
+
+
+def _days_with_data(mask: np.ndarray, day_starts: np.ndarray) -> int:
+    """How many days of a month (``day_starts`` within it) have at least one step set in ``mask``."""
+    return int(np.count_nonzero(np.add.reduceat(mask, day_starts)))
 
 
 def store_curves(parsed: ParsedCurves, *, kind: str, source: str, actor: str, sha256: str) -> CurveImport:
-    """Store each contract-day of ``parsed`` as a new current revision; the previous current one (if any)
-    becomes history. A partial day is merged into its previous revision: the steps given win, the other steps
-    keep the previous revision's values (NaN where there was none)."""
+    """Store ``parsed`` month by month. A new contract-month is inserted; an existing one gets the steps given
+    (the others keep their values); if any of those steps already had data, its previous array is first kept
+    in CurveHistory and its revision goes up."""
     grid = parsed.grid
-    lengths = np.diff(grid.day_starts)
-    days = [grid.days[i] for i in parsed.day_index.tolist()]
-    contract_pks = parsed.contract_pk.tolist()
-    previous = _current_rows(kind, set(zip(contract_pks, days, strict=True)), grid.days[0], grid.days[-1])
+    months = [grid.months[m] for m in parsed.month_index.tolist()]
+    pks = parsed.contract_pk.tolist()
+    previous = _current_months(kind, set(zip(pks, months, strict=True)), grid.months)
     imported = CurveImport.objects.create(
         kind=kind,
         source=source[:300],
@@ -520,82 +542,83 @@ def store_curves(parsed: ParsedCurves, *, kind: str, source: str, actor: str, sh
         actor=actor,
         sha256=sha256,
         rows=parsed.rows,
-        contract_days=len(days),
-        revised_days=len(previous),
-        first_day=grid.days[0],
-        last_day=grid.days[-1],
+        contract_days=0,
+        revised_days=0,
+        first_day=parsed.first_day,
+        last_day=parsed.last_day,
     )
-    old_ids = [entry[0] for entry in previous.values()]
-    for a in range(0, len(old_ids), BATCH):
-        CurveDay.objects.filter(id__in=old_ids[a : a + BATCH]).update(current=False)
-
-    lengths = lengths[parsed.day_index]
-    present_counts = np.count_nonzero(parsed.given, axis=1)
-    values = parsed.values if parsed.values.dtype == STEP_DTYPE else parsed.values.astype(STEP_DTYPE)
+    month_steps = grid.month_steps.tolist()
+    day_starts = [grid.day_starts_in_month(m) for m in range(len(grid.months))]
     postgres = connection.vendor == "postgresql"
-    # SQLite stores dates as ISO text: give it the text (one string per day) rather than a date to adapt.
-    day_values = [d if postgres else d.isoformat() for d in grid.days]
-    import_pk = imported.pk
+    month_values = [m if postgres else m.isoformat() for m in grid.months]
 
-    def rows():
-        for i, (pk, d, steps, count) in enumerate(
-            zip(contract_pks, parsed.day_index.tolist(), lengths.tolist(), present_counts.tolist(), strict=True)
-        ):
-            key = (pk, grid.days[d])
-            if key not in previous:
-                yield (pk, kind, day_values[d], 1, True, import_pk, steps, count, values[i, :steps].tobytes())
-                continue
-            _, last_revision, before = previous[key]
-            merged = before.copy()
-            mask = parsed.given[i, :steps]
-            merged[mask] = values[i, :steps][mask]
-            yield (
-                pk,
-                kind,
-                day_values[d],
-                last_revision + 1,
-                True,
-                import_pk,
-                steps,
-                int(np.count_nonzero(~np.isnan(merged))),
-                merged.astype(STEP_DTYPE).tobytes(),
+    def new_row(i: int) -> tuple[tuple, int]:
+        m = int(parsed.month_index[i])
+        values = parsed.values[i, : month_steps[m]]
+        given = values >= 0 if values.dtype == np.int32 else ~np.isnan(values)
+        row = (pks[i], kind, month_values[m], 1, imported.pk, month_steps[m], int(parsed.present[i]), _encoded(values))
+        return row, _days_with_data(given, day_starts[m])
+
+    fresh = [i for i, key in enumerate(zip(pks, months, strict=True)) if key not in previous]
+    contract_days = 0
+    with ThreadPoolExecutor(THREADS) as pool:
+        # Encoding (LZ4 releases the GIL) runs in the pool while this thread inserts the previous batch.
+        batches = [fresh[a : a + 1_000] for a in range(0, len(fresh), 1_000)]
+        for done in pool.map(lambda batch: [new_row(i) for i in batch], batches):
+            _insert_months([row for row, _ in done])
+            contract_days += sum(days for _, days in done)
+
+    history, updates, revised_days = [], [], 0
+    for i, key in enumerate(zip(pks, months, strict=True)):
+        if key not in previous:
+            continue
+        row_id, revision, import_id, steps, present, blob = previous[key]
+        m = int(parsed.month_index[i])
+        given = parsed.given(i)
+        before = codec.decode(blob, steps)
+        merged = before.copy()
+        merged[given] = _as_kwh(parsed.values[i, :steps])[given]
+        revised = given & ~np.isnan(before)
+        contract_days += _days_with_data(given, day_starts[m])
+        if revised.any():
+            revised_days += _days_with_data(revised, day_starts[m])
+            history.append(
+                CurveHistory(
+                    contract_id=key[0],
+                    kind=kind,
+                    month=key[1],
+                    revision=revision,
+                    curve_import_id=import_id,
+                    replaced_by=imported,
+                    steps=steps,
+                    present=present,
+                    values=blob,
+                )
             )
-
-    def new_rows():
-        # Each contract-day's values are its row of the validated array as it is: a view, no copy.
-        buffer = memoryview(np.ascontiguousarray(values)).cast("B")
-        width = MAX_DAY_STEPS * STEP_DTYPE.itemsize
-        for pk, d, steps, count, offset in zip(
-            contract_pks,
-            parsed.day_index.tolist(),
-            lengths.tolist(),
-            present_counts.tolist(),
-            range(0, width * len(contract_pks), width),
-            strict=True,
-        ):
-            yield (
-                pk,
-                kind,
-                day_values[d],
-                1,
-                True,
-                import_pk,
-                steps,
-                count,
-                buffer[offset : offset + steps * STEP_DTYPE.itemsize],
+            revision += 1
+        updates.append(
+            CurveMonth(
+                id=row_id,
+                revision=revision,
+                curve_import=imported,
+                present=int(np.count_nonzero(~np.isnan(merged))),
+                values=_encoded(merged),
             )
-
-    _write_curve_days(rows() if previous else new_rows(), postgres)
+        )
+    CurveHistory.objects.bulk_create(history, batch_size=BATCH)
+    CurveMonth.objects.bulk_update(updates, ["revision", "curve_import", "present", "values"], batch_size=BATCH)
+    imported.contract_days, imported.revised_days = contract_days, revised_days
+    imported.save(update_fields=["contract_days", "revised_days"])
     record(
         "curves.imported",
         actor=actor,
         kind=kind,
         source=source[:300],
         rows=parsed.rows,
-        contract_days=len(days),
-        revised_days=len(previous),
-        first_day=str(grid.days[0]),
-        last_day=str(grid.days[-1]),
+        contract_days=contract_days,
+        revised_days=revised_days,
+        first_day=str(parsed.first_day),
+        last_day=str(parsed.last_day),
         sha256=sha256,
     )
     return imported
@@ -614,8 +637,8 @@ def import_curves(source, *, source_name: str, actor: str, kind: str = CurveKind
 
 @dataclass
 class DenseCurves:
-    """Curves of ``contract_pks`` on ``grid`` (contract × step, NaN = missing) and the revision used per
-    contract-day (0 = no curve)."""
+    """Curves of ``contract_pks`` on ``grid`` (contract × step, NaN = missing) and, per contract-day with
+    data, the revision of the contract-month it was read from (0 = no data)."""
 
     grid: Grid
     contract_pks: np.ndarray
@@ -627,32 +650,44 @@ def read_dense(
     grid: Grid, contract_pks, *, kind: str = CurveKind.REALISED, curve_import: int | None = None
 ) -> DenseCurves:
     """The current curves of the given contracts (in that order) over ``grid``, as one dense float64 array;
-    with ``curve_import``, the revisions written by that import instead of the current ones."""
+    with ``curve_import``, the contract-months as that import left them (current or since revised)."""
     pks = np.asarray(list(contract_pks), dtype=np.int64)
     row_of = {pk: i for i, pk in enumerate(pks.tolist())}
     energy = np.full((pks.size, grid.n_steps), np.nan)
-    revisions = np.zeros((pks.size, len(grid.days)), dtype=np.int32)
-    n_days, n_steps = len(grid.days), grid.n_steps
-    day_of = {d: i for i, d in enumerate(grid.days)} | {d.isoformat(): i for i, d in enumerate(grid.days)}
-    starts = grid.day_starts.tolist()
-    table = connection.ops.quote_name(CurveDay._meta.db_table)
-    # SQLite: the day as its stored text (Django's per-row date converter costs more than the rest).
-    day = "CAST(day AS TEXT)" if connection.vendor == "sqlite" else "day"
-    sql = (
-        f"SELECT contract_id, {day}, revision, {connection.ops.quote_name('values')} FROM {table} "
-        "WHERE kind = %s AND {} = %s AND day >= %s AND day <= %s"
-    ).format("curve_import_id" if curve_import else "current")
-    flat = energy.ravel()
-    flat_revisions = revisions.ravel()
-    with connection.cursor() as wrapper:
-        cursor = _execute_binary(wrapper, sql, [kind, curve_import or True, grid.days[0], grid.days[-1]])
-        while chunk := cursor.fetchmany(10_000):
-            for contract_pk, day_value, revision, blob in chunk:
-                row = row_of.get(contract_pk)
-                if row is None:
-                    continue
-                d = day_of[day_value]
-                at = row * n_steps + starts[d]
-                flat[at : at + starts[d + 1] - starts[d]] = np.frombuffer(blob, dtype=STEP_DTYPE)
-                flat_revisions[row * n_days + d] = revision
-    return DenseCurves(grid, pks, energy, revisions)
+    months = MonthGrid.covering(grid.days[0], grid.days[-1])
+    month_of = {m: i for i, m in enumerate(months.months)}
+    month_revision = np.zeros((pks.size, len(months.months)), dtype=np.int32)
+    shift = int(months.grid.day_starts[months.grid.day_index(grid.days[0])])
+    starts = (months.month_starts - shift).tolist()
+    n_steps = grid.n_steps
+    tables = [CurveMonth] if curve_import is None else [CurveMonth, CurveHistory]
+    month_sql = "CAST(month AS TEXT)" if connection.vendor == "sqlite" else "month"
+    filter_sql = "curve_import_id = %s" if curve_import else "1 = 1"
+
+    def place(found: list[tuple]) -> None:
+        for contract_pk, month_value, revision, steps, blob in found:
+            row = row_of.get(contract_pk)
+            if row is None:
+                continue
+            m = month_of[_month_value(month_value)]
+            a = starts[m]
+            values = codec.decode(blob, steps)
+            lo, hi = max(a, 0), min(a + steps, n_steps)
+            energy[row, lo:hi] = values[lo - a : hi - a]
+            month_revision[row, m] = revision
+
+    with connection.cursor() as wrapper, ThreadPoolExecutor(THREADS) as pool:
+        for model in tables:
+            cursor = _execute_binary(
+                wrapper,
+                f"SELECT contract_id, {month_sql}, revision, steps, {connection.ops.quote_name('values')} "
+                f"FROM {connection.ops.quote_name(model._meta.db_table)} WHERE kind = %s AND {filter_sql} "
+                f"AND month IN ({', '.join(['%s'] * len(months.months))})",
+                [kind, *([curve_import] if curve_import else []), *months.months],
+            )
+            # Decoding (LZ4 and numpy release the GIL) runs in the pool while this thread fetches.
+            list(pool.map(place, iter(lambda: cursor.fetchmany(500), [])))
+    day_month = np.array([month_of[d.replace(day=1)] for d in grid.days], dtype=np.int64)
+    has_data = np.add.reduceat(~np.isnan(energy), grid.day_starts[:-1], axis=1) > 0 if pks.size else None
+    revisions = month_revision[:, day_month] * has_data if pks.size else np.zeros((0, len(grid.days)), np.int32)
+    return DenseCurves(grid, pks, energy, revisions.astype(np.int32))
