@@ -119,12 +119,6 @@ class MonthGrid:
     def month_steps(self) -> np.ndarray:
         return np.diff(self.month_starts)
 
-    def step_months(self) -> tuple[np.ndarray, np.ndarray]:
-        """For every grid step: its month's index and its index within that month (int32 each)."""
-        month = np.repeat(np.arange(len(self.months), dtype=np.int32), self.month_steps)
-        within = (np.arange(self.grid.n_steps, dtype=np.int64) - self.month_starts[month]).astype(np.int32)
-        return month, within
-
     def day_starts_in_month(self, m: int) -> np.ndarray:
         """The first step of each day of month ``m``, counted from the month's start."""
         grid, first = self.grid, self.months[m]

@@ -12,6 +12,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,6 @@ from smartoa.audit.services import record
 from smartoa.contracts.models import Contract
 from smartoa.core.clock import now
 from smartoa.domain.curves import (
-    MAX_MONTH_STEPS,
     STEP_SECONDS,
     Grid,
     MonthGrid,
@@ -52,22 +52,21 @@ class _NotWholeWh(Exception):
 
 @dataclass
 class ParsedCurves:
-    """A validated file as dense contract-months: ``values[i, :grid.month_steps[month_index[i]]]`` is the month
-    ``grid.months[month_index[i]]`` of ``contract_pk[i]``, as int32 Wh (-1 = not given) or float64 kWh (NaN =
-    not given). ``present[i]`` counts the steps given; ``first_day``/``last_day`` bound the data."""
+    """A validated file as dense contract rows over whole months: ``values[c]`` is ``contract_pk[c]``'s row on
+    ``grid.grid`` as int32 Wh (-1 = not given) or float64 kWh (NaN = not given); month ``m`` is its slice
+    ``grid.month_starts[m]:grid.month_starts[m + 1]``, and ``present[c, m]`` counts the steps given in it.
+    ``first_day``/``last_day`` bound the data."""
 
     grid: MonthGrid
     contract_pk: np.ndarray
-    month_index: np.ndarray
     values: np.ndarray
     present: np.ndarray
     rows: int
     first_day: date
     last_day: date
 
-    def given(self, i: int) -> np.ndarray:
-        row = self.values[i, : self.grid.month_steps[self.month_index[i]]]
-        return row >= 0 if row.dtype == np.int32 else ~np.isnan(row)
+    def month(self, c: int, m: int) -> np.ndarray:
+        return self.values[c, self.grid.month_starts[m] : self.grid.month_starts[m + 1]]
 
 
 # --- reading -------------------------------------------------------------------------------------------------
@@ -287,10 +286,9 @@ def _parse_fast(frame: pl.DataFrame, pks: np.ndarray, row_of: dict[str, int], wh
     low, high = int(instants.min()), int(instants.max())
     first_day, last_day = local_days_of(low // per_second, high // per_second)
     grid = MonthGrid.covering(first_day, last_day)
-    n_months, n_steps = len(grid.months), grid.grid.n_steps
+    n_steps = grid.grid.n_steps
     base = grid.grid.origin * per_second
     per_step = STEP_SECONDS * per_second
-    step_month, step_in_month = grid.step_months()
     if offsets is not None:
         per_hour = 3600 * per_second
         hour_offsets = paris_offsets(np.arange(low // per_hour, high // per_hour + 1, dtype=np.int64) * 3600)
@@ -326,14 +324,14 @@ def _parse_fast(frame: pl.DataFrame, pks: np.ndarray, row_of: dict[str, int], wh
         if any(r is None for r in runs):
             return None
         in_file = np.unique(np.concatenate([codes for codes, _ in runs]))
-        if in_file.size * n_months * MAX_MONTH_STEPS > MAX_CELLS:
+        if in_file.size * n_steps > MAX_CELLS:
             return None
         file_row = np.full(pks.size, -1, dtype=np.int64)
         file_row[in_file] = np.arange(in_file.size)
-        if whole_wh:
-            values = np.full((in_file.size * n_months, MAX_MONTH_STEPS), codec.MISSING_WH, dtype=np.int32)
-        else:
-            values = np.full((in_file.size * n_months, MAX_MONTH_STEPS), np.nan)
+        values = np.empty((in_file.size, n_steps), dtype=np.int32 if whole_wh else np.float64)
+        blocks = range(0, in_file.size, 64)
+        # Filled by the pool: the first touch of a fresh array is costly on a VM, and this spreads it.
+        list(pool.map(lambda c: values[c : c + 64].fill(codec.MISSING_WH if whole_wh else np.nan), blocks))
         flat_values = values.ravel()
 
         def lay_out(k: int) -> bool:
@@ -351,13 +349,12 @@ def _parse_fast(frame: pl.DataFrame, pks: np.ndarray, row_of: dict[str, int], wh
                 if not np.array_equal(hour_offsets[hours], part["offset"].to_numpy()):
                     return False
             codes, lengths = runs[k]
-            cell = np.repeat(file_row[codes] * n_months, lengths)
-            cell += step_month[step]
-            cell *= MAX_MONTH_STEPS
-            cell += step_in_month[step]
+            cell = np.repeat(file_row[codes] * n_steps, lengths)
+            cell += step
             if whole_wh:
-                wh = np.rint(e * 1000.0)
-                if not np.array_equal(wh / 1000.0, e) or (wh > codec.MAX_WH).any():
+                wh = np.multiply(e, 1000.0)
+                np.rint(wh, out=wh)
+                if (wh > codec.MAX_WH).any() or not np.array_equal(wh / 1000.0, e):
                     raise _NotWholeWh
                 flat_values[cell] = wh
             else:
@@ -366,24 +363,20 @@ def _parse_fast(frame: pl.DataFrame, pks: np.ndarray, row_of: dict[str, int], wh
 
         if not all(pool.map(lay_out, range(len(pieces)))):
             return None
+        starts = grid.month_starts[:-1]
 
-        def count(k: int) -> np.ndarray:
-            part = values[k : k + 256]
-            return np.count_nonzero(part >= 0 if whole_wh else ~np.isnan(part), axis=1)
+        def count(c: int) -> np.ndarray:
+            part = values[c : c + 64]
+            return np.add.reduceat(part >= 0 if whole_wh else ~np.isnan(part), starts, axis=1)
 
-        present = np.concatenate(list(pool.map(count, range(0, values.shape[0], 256))))
+        present = np.concatenate(list(pool.map(count, blocks)))
     if int(present.sum()) != rows:  # a duplicate step
         return None
-    kept = np.flatnonzero(present)
-    contract_month = np.arange(values.shape[0])[kept]
-    if kept.size < values.shape[0]:
-        values = values[kept]
     return ParsedCurves(
         grid=grid,
-        contract_pk=pks[in_file[contract_month // n_months]],
-        month_index=(contract_month % n_months).astype(np.int64),
+        contract_pk=pks[in_file],
         values=values,
-        present=present[kept],
+        present=present,
         rows=rows,
         first_day=first_day,
         last_day=last_day,
@@ -532,9 +525,10 @@ def store_curves(parsed: ParsedCurves, *, kind: str, source: str, actor: str, sh
     (the others keep their values); if any of those steps already had data, its previous array is first kept
     in CurveHistory and its revision goes up."""
     grid = parsed.grid
-    months = [grid.months[m] for m in parsed.month_index.tolist()]
+    cells = np.argwhere(parsed.present > 0)  # (contract row, month) pairs with data, contract by contract
     pks = parsed.contract_pk.tolist()
-    previous = _current_months(kind, set(zip(pks, months, strict=True)), grid.months)
+    keys = [(pks[c], grid.months[m]) for c, m in cells.tolist()]
+    previous = _current_months(kind, set(keys), grid.months)
     imported = CurveImport.objects.create(
         kind=kind,
         source=source[:300],
@@ -552,34 +546,36 @@ def store_curves(parsed: ParsedCurves, *, kind: str, source: str, actor: str, sh
     postgres = connection.vendor == "postgresql"
     month_values = [m if postgres else m.isoformat() for m in grid.months]
 
-    def new_row(i: int) -> tuple[tuple, int]:
-        m = int(parsed.month_index[i])
-        values = parsed.values[i, : month_steps[m]]
-        given = values >= 0 if values.dtype == np.int32 else ~np.isnan(values)
-        row = (pks[i], kind, month_values[m], 1, imported.pk, month_steps[m], int(parsed.present[i]), _encoded(values))
-        return row, _days_with_data(given, day_starts[m])
+    def given(values: np.ndarray) -> np.ndarray:
+        return values >= 0 if values.dtype == np.int32 else ~np.isnan(values)
 
-    fresh = [i for i, key in enumerate(zip(pks, months, strict=True)) if key not in previous]
+    def new_row(c: int, m: int) -> tuple[tuple, int]:
+        values = parsed.month(c, m)
+        days = _days_with_data(given(values), day_starts[m])
+        present = int(parsed.present[c, m])
+        return (pks[c], kind, month_values[m], 1, imported.pk, month_steps[m], present, _encoded(values)), days
+
+    fresh = [(c, m) for (c, m), key in zip(cells.tolist(), keys, strict=True) if key not in previous]
     contract_days = 0
     with ThreadPoolExecutor(THREADS) as pool:
         # Encoding (LZ4 releases the GIL) runs in the pool while this thread inserts the previous batch.
-        batches = [fresh[a : a + 1_000] for a in range(0, len(fresh), 1_000)]
-        for done in pool.map(lambda batch: [new_row(i) for i in batch], batches):
+        batches = [fresh[a : a + 500] for a in range(0, len(fresh), 500)]
+        for done in pool.map(lambda batch: [new_row(c, m) for c, m in batch], batches):
             _insert_months([row for row, _ in done])
             contract_days += sum(days for _, days in done)
 
     history, updates, revised_days = [], [], 0
-    for i, key in enumerate(zip(pks, months, strict=True)):
+    for (c, m), key in zip(cells.tolist(), keys, strict=True):
         if key not in previous:
             continue
         row_id, revision, import_id, steps, present, blob = previous[key]
-        m = int(parsed.month_index[i])
-        given = parsed.given(i)
+        values = parsed.month(c, m)
+        mask = given(values)
         before = codec.decode(blob, steps)
         merged = before.copy()
-        merged[given] = _as_kwh(parsed.values[i, :steps])[given]
-        revised = given & ~np.isnan(before)
-        contract_days += _days_with_data(given, day_starts[m])
+        merged[mask] = _as_kwh(values)[mask]
+        revised = mask & ~np.isnan(before)
+        contract_days += _days_with_data(mask, day_starts[m])
         if revised.any():
             revised_days += _days_with_data(revised, day_starts[m])
             history.append(
@@ -686,7 +682,7 @@ def read_dense(
                 [kind, *([curve_import] if curve_import else []), *months.months],
             )
             # Decoding (LZ4 and numpy release the GIL) runs in the pool while this thread fetches.
-            list(pool.map(place, iter(lambda: cursor.fetchmany(500), [])))
+            list(pool.map(place, iter(partial(cursor.fetchmany, 500), [])))
     day_month = np.array([month_of[d.replace(day=1)] for d in grid.days], dtype=np.int64)
     has_data = np.add.reduceat(~np.isnan(energy), grid.day_starts[:-1], axis=1) > 0 if pks.size else None
     revisions = month_revision[:, day_month] * has_data if pks.size else np.zeros((0, len(grid.days)), np.int32)
