@@ -16,8 +16,6 @@ import numpy as np
 from smartoa.domain.calendar import PARIS, local_midnight, step_count
 
 STEP_SECONDS = 300
-MAX_DAY_STEPS = 300  # the longest local day (25 h) in 5-minute steps
-MAX_MONTH_STEPS = 31 * 288 + 12  # the longest local month (31 days, one of 25 h) in 5-minute steps
 
 
 def parse_month(text: str) -> date:

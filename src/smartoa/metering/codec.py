@@ -35,6 +35,20 @@ def as_wh(kwh: np.ndarray) -> np.ndarray | None:
     return np.where(present, wh, MISSING_WH).astype(DTYPES[WH_INT32])
 
 
+def given(values: np.ndarray) -> np.ndarray:
+    """Which steps have data, for either layout (int32 Wh with -1, float64 kWh with NaN)."""
+    return values != MISSING_WH if values.dtype == np.int32 else ~np.isnan(values)
+
+
+def to_kwh(values: np.ndarray) -> np.ndarray:
+    """Either layout as float64 kWh with NaN for missing steps (a float64 array is returned as is)."""
+    if values.dtype != np.int32:
+        return values
+    kwh = values / 1000.0
+    kwh[values == MISSING_WH] = np.nan
+    return kwh
+
+
 def encode(values: np.ndarray) -> bytes:
     """The blob of ``values``: int32 Wh (-1 = missing) or float64 kWh (NaN = missing); the codec follows the
     dtype, so callers choose (see ``as_wh``)."""
@@ -57,8 +71,4 @@ def decode(blob, steps: int) -> np.ndarray:
         raise ValueError(f"unknown curve codec {codec}")
     raw = lz4.block.decompress(view[1:], uncompressed_size=steps * dtype.itemsize)
     array = np.frombuffer(raw, dtype=dtype)
-    if codec == KWH_FLOAT64:
-        return array.copy()
-    kwh = array / 1000.0
-    kwh[array == MISSING_WH] = np.nan
-    return kwh
+    return array.copy() if codec == KWH_FLOAT64 else to_kwh(array)

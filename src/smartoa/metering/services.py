@@ -35,7 +35,6 @@ from smartoa.metering.models import CurveHistory, CurveImport, CurveKind, CurveM
 COLUMNS = ("contract_id", "start", "energy_kwh")
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 MAX_ERRORS_SHOWN = 50
-CHUNK_ROWS = 4_000_000
 PIECE_ROWS = 1 << 20
 THREADS = min(os.cpu_count() or 1, 8)
 BATCH = 500
@@ -367,7 +366,7 @@ def _parse_fast(frame: pl.DataFrame, pks: np.ndarray, row_of: dict[str, int], wh
 
         def count(c: int) -> np.ndarray:
             part = values[c : c + 64]
-            return np.add.reduceat(part >= 0 if whole_wh else ~np.isnan(part), starts, axis=1)
+            return np.add.reduceat(codec.given(part), starts, axis=1)
 
         present = np.concatenate(list(pool.map(count, blocks)))
     if int(present.sum()) != rows:  # a duplicate step
@@ -507,14 +506,6 @@ def _encoded(kwh_or_wh: np.ndarray) -> bytes:
     return codec.encode(kwh_or_wh)
 
 
-def _as_kwh(row: np.ndarray) -> np.ndarray:
-    if row.dtype == np.float64:
-        return row
-    kwh = row / 1000.0
-    kwh[row == codec.MISSING_WH] = np.nan
-    return kwh
-
-
 def _days_with_data(mask: np.ndarray, day_starts: np.ndarray) -> int:
     """How many days of a month (``day_starts`` within it) have at least one step set in ``mask``."""
     return int(np.count_nonzero(np.add.reduceat(mask, day_starts)))
@@ -546,12 +537,9 @@ def store_curves(parsed: ParsedCurves, *, kind: str, source: str, actor: str, sh
     postgres = connection.vendor == "postgresql"
     month_values = [m if postgres else m.isoformat() for m in grid.months]
 
-    def given(values: np.ndarray) -> np.ndarray:
-        return values >= 0 if values.dtype == np.int32 else ~np.isnan(values)
-
     def new_row(c: int, m: int) -> tuple[tuple, int]:
         values = parsed.month(c, m)
-        days = _days_with_data(given(values), day_starts[m])
+        days = _days_with_data(codec.given(values), day_starts[m])
         present = int(parsed.present[c, m])
         return (pks[c], kind, month_values[m], 1, imported.pk, month_steps[m], present, _encoded(values)), days
 
@@ -570,10 +558,10 @@ def store_curves(parsed: ParsedCurves, *, kind: str, source: str, actor: str, sh
             continue
         row_id, revision, import_id, steps, present, blob = previous[key]
         values = parsed.month(c, m)
-        mask = given(values)
+        mask = codec.given(values)
         before = codec.decode(blob, steps)
         merged = before.copy()
-        merged[mask] = _as_kwh(values)[mask]
+        merged[mask] = codec.to_kwh(values)[mask]
         revised = mask & ~np.isnan(before)
         contract_days += _days_with_data(mask, day_starts[m])
         if revised.any():
