@@ -38,9 +38,10 @@ echo "== models and migrations agree"
 .venv/bin/smartoa makemigrations --check --dry-run >/dev/null || {
   echo "models and migrations disagree: run 'smartoa makemigrations'"; exit 1; }
 
-echo "== lint (ruff)"
-.venv/bin/ruff check src tests bench/api_load bench/publish bench/compliance
-.venv/bin/ruff format --check --quiet src tests bench/api_load bench/publish bench/compliance
+echo "== lint (ruff) and types (mypy)"
+.venv/bin/ruff check src tests bench/*
+.venv/bin/ruff format --check --quiet src tests bench/*
+.venv/bin/mypy
 
 echo "== tests on SQLite"
 .venv/bin/pytest "$@"

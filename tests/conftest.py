@@ -1,4 +1,5 @@
-"""Shared fixtures: factories for contracts, tokens and consignes, and a WSGI client for the real entry point."""
+"""Shared fixtures: the factories of ``tests/factories.py`` as fixtures, and a WSGI client for the real entry
+point."""
 
 from __future__ import annotations
 
@@ -6,13 +7,12 @@ import io
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import Decimal
 
 import pytest
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections
 
-from smartoa.contracts.models import Contract
+from tests import factories
 
 
 @pytest.fixture(autouse=True)
@@ -28,31 +28,31 @@ def _fresh_last_use_buffer():
 @pytest.fixture
 def make_contract(db):
     """Create a contract: make_contract("BOAXXXXX", sector="pv", power="15")."""
-
-    def make(contract_id="BOAXXXXX", *, sector="pv", power="15", unit=None, name=None, active=True):
-        return Contract.objects.create(
-            contract_id=contract_id,
-            name=name or f"Installation {contract_id}",
-            sector=sector,
-            installed_power=Decimal(power),
-            power_unit=unit or ("MWc" if sector == "pv" else "MW"),
-            active=active,
-        )
-
-    return make
+    return factories.make_contract
 
 
 @pytest.fixture
 def issue_token(db):
     """Issue a token for a contract and return it in plain text."""
-    from smartoa.contracts.services import issue_token as issue
+    return factories.make_token
 
-    def make(contract):
-        with transaction.atomic():
-            plain, _ = issue(contract, actor="test")
-        return plain
 
-    return make
+@pytest.fixture
+def make_consigne(db):
+    """make_consigne(contract, day, [(start, end, value), ...]) adds the next version of that day's consigne."""
+    return factories.make_consigne
+
+
+@pytest.fixture
+def acknowledge(db):
+    """acknowledge(contract, day) acknowledges the day's current version (before its HLAR)."""
+    return factories.acknowledge
+
+
+@pytest.fixture
+def load_curves(db):
+    """load_curves(contract_id, first_day, last_day, value=0.0, overrides={datetime: value}) imports a curve."""
+    return factories.load_curves
 
 
 @dataclass

@@ -1,24 +1,31 @@
 """The one settings module: everything is read from the environment (see docs and INTERFACES.md).
 
-Production refuses to start with an insecure configuration: a missing or default secret key, debug on,
-no allowed hosts, or a frozen clock (``SMARTOA_NOW``).
+``SMARTOA_ENV`` defaults to ``production``, which refuses to start with an insecure configuration: a missing or
+default secret key, debug on, no or wildcard allowed hosts, or a frozen clock (``SMARTOA_NOW``). Nonsensical values
+(an unparsable proxy address, a zero token lifetime, …) are refused in every environment. Importing this module
+creates no file or folder.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from datetime import datetime, time
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from smartoa.contracts.ips import InvalidAddress, parse_ip
+
 INSECURE_SECRET_KEYS = {"", "change-me", "changeme", "secret", "dev", "insecure-test-key"}
-DEFAULT_TEST_SECRET_KEY = "insecure-test-key"
+DEFAULT_TEST_SECRET_KEY = "insecure-test-key"  # noqa: S105 - test environment only, refused in production
 
 
 def _env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
+    """The variable's value, stripped; ``default`` when it is unset or empty."""
+    return os.environ.get(name, "").strip() or default
 
 
 def _env_list(name: str) -> list[str]:
@@ -36,20 +43,35 @@ def _env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
 
 
-def _env_int(name: str, default: int) -> int:
+def _check_range(name: str, value, minimum, maximum, *, above: bool = False):
+    if minimum is not None and (value <= minimum if above else value < minimum):
+        raise ImproperlyConfigured(f"{name} must be {'above' if above else 'at least'} {minimum}, not {value}")
+    if maximum is not None and value > maximum:
+        raise ImproperlyConfigured(f"{name} must be at most {maximum}, not {value}")
+    return value
+
+
+def _env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
     raw = _env(name)
     try:
-        return int(raw) if raw else default
+        value = int(raw) if raw else default
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be an integer, not {raw!r}") from exc
+    return _check_range(name, value, minimum, maximum)
 
 
-def _env_float(name: str, default: float) -> float:
+def _env_float(
+    name: str, default: float, *, minimum: float | None = None, maximum: float | None = None, above: bool = False
+) -> float:
+    """A finite number (``nan`` and ``inf`` are refused); ``above``: strictly greater than ``minimum``."""
     raw = _env(name)
     try:
-        return float(raw) if raw else default
+        value = float(raw) if raw else default
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from exc
+    if not math.isfinite(value):
+        raise ImproperlyConfigured(f"{name} must be a finite number, not {raw!r}")
+    return _check_range(name, value, minimum, maximum, above=above)
 
 
 def _env_time(name: str, default: str) -> time:
@@ -62,7 +84,8 @@ def _env_time(name: str, default: str) -> time:
 
 # --- environment -------------------------------------------------------------------------------------
 
-SMARTOA_ENV = _env("SMARTOA_ENV", "test")
+# Fails closed: without SMARTOA_ENV the platform is in production, with every production check.
+SMARTOA_ENV = _env("SMARTOA_ENV", "production")
 if SMARTOA_ENV not in {"test", "production"}:
     raise ImproperlyConfigured(f"SMARTOA_ENV must be 'test' or 'production', not {SMARTOA_ENV!r}")
 PRODUCTION = SMARTOA_ENV == "production"
@@ -93,6 +116,10 @@ if PRODUCTION:
         problems.append("SMARTOA_DEBUG is on")
     if not ALLOWED_HOSTS:
         problems.append("SMARTOA_ALLOWED_HOSTS is empty")
+    if wildcards := [host for host in ALLOWED_HOSTS if "*" in host or host.startswith(".")]:
+        problems.append(
+            f"SMARTOA_ALLOWED_HOSTS has wildcard entries {', '.join(wildcards)} (list each host name served)"
+        )
     if SMARTOA_NOW is not None:
         problems.append("SMARTOA_NOW is set (the clock can only be frozen in the test environment)")
     if problems:
@@ -100,16 +127,44 @@ if PRODUCTION:
 
 # --- business parameters (PRODUCT.md §10: open points kept as settings) --------------------------------
 
-SMARTOA_TRUSTED_PROXIES = frozenset(_env_list("SMARTOA_TRUSTED_PROXIES"))
-SMARTOA_TOKEN_LIFETIME_DAYS = _env_int("SMARTOA_TOKEN_LIFETIME_DAYS", 183)
+
+def _trusted_proxies() -> frozenset[str]:
+    """Each entry one IP address, stored as ``contracts.ips.client_ip`` compares them (canonical text)."""
+    proxies = set()
+    for entry in _env_list("SMARTOA_TRUSTED_PROXIES"):
+        try:
+            proxies.add(parse_ip(entry).compressed)
+        except InvalidAddress as exc:
+            raise ImproperlyConfigured(f"SMARTOA_TRUSTED_PROXIES: {exc}") from None
+    return frozenset(proxies)
+
+
+SMARTOA_TRUSTED_PROXIES = _trusted_proxies()
+SMARTOA_TOKEN_LIFETIME_DAYS = _env_int("SMARTOA_TOKEN_LIFETIME_DAYS", 183, minimum=1, maximum=3660)
 SMARTOA_HLAR_DEFAULT = _env_time("SMARTOA_HLAR_DEFAULT", "16:30")
-SMARTOA_MODIFICATION_CUTOFF_MINUTES = _env_int("SMARTOA_MODIFICATION_CUTOFF_MINUTES", 30)
+SMARTOA_MODIFICATION_CUTOFF_MINUTES = _env_int("SMARTOA_MODIFICATION_CUTOFF_MINUTES", 30, minimum=0, maximum=1440)
 SMARTOA_PRICE_THRESHOLD = _env_float("SMARTOA_PRICE_THRESHOLD", 0.0)
-SMARTOA_TOLERANCE_KWH = _env_float("SMARTOA_TOLERANCE_KWH", 0.0)
-SMARTOA_TOLERANCE_PERCENT = _env_float("SMARTOA_TOLERANCE_PERCENT", 0.0)
-SMARTOA_HISTORY_MAX_DAYS = _env_int("SMARTOA_HISTORY_MAX_DAYS", 366)
-SMARTOA_WORKERS = _env_int("SMARTOA_WORKERS", 2)
-SMARTOA_THREADS = _env_int("SMARTOA_THREADS", 4)
+SMARTOA_TOLERANCE_KWH = _env_float("SMARTOA_TOLERANCE_KWH", 0.0, minimum=0)
+SMARTOA_TOLERANCE_PERCENT = _env_float("SMARTOA_TOLERANCE_PERCENT", 0.0, minimum=0, maximum=100)
+SMARTOA_CURVE_MAX_RATIO = _env_float("SMARTOA_CURVE_MAX_RATIO", 1.5, minimum=1, maximum=100)
+SMARTOA_HISTORY_MAX_DAYS = _env_int("SMARTOA_HISTORY_MAX_DAYS", 366, minimum=1, maximum=36525)
+SMARTOA_WORKERS = _env_int("SMARTOA_WORKERS", 2, minimum=1)
+SMARTOA_THREADS = _env_int("SMARTOA_THREADS", 4, minimum=1)
+
+# --- resilience: database limits of web processes, API rate limit --------------------------------------
+
+# Seconds an API request may wait for the database (connecting, a lock) or take while using it before it is
+# answered 503 with Retry-After (a request still running then has its connection cut: core/dbguard.py); other web
+# pages get SMARTOA_DB_PAGE_TIMEOUT. The command line and jobs keep the longer limits below.
+SMARTOA_DB_TIMEOUT = _env_float("SMARTOA_DB_TIMEOUT", 5.0, minimum=0, maximum=600, above=True)
+SMARTOA_DB_PAGE_TIMEOUT = _env_float("SMARTOA_DB_PAGE_TIMEOUT", 60.0, minimum=0, maximum=3600, above=True)
+# Failed API authentications (401/403) allowed per address (IPv6: per /64) before 429, in django-ratelimit's
+# notation: "20/m" is 20 a minute. Only failures are counted: a request that authenticates never reaches the cache.
+SMARTOA_API_FAILURE_RATE = _env("SMARTOA_API_FAILURE_RATE", "20/m")
+if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", SMARTOA_API_FAILURE_RATE):
+    raise ImproperlyConfigured(
+        f"SMARTOA_API_FAILURE_RATE must be COUNT/PERIOD such as 20/m or 100/5m, not {SMARTOA_API_FAILURE_RATE!r}"
+    )
 
 # --- Django --------------------------------------------------------------------------------------------
 
@@ -123,6 +178,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "ninja",  # its templates and static files: /api/v1/docs served from here, not from a CDN
     "smartoa.core",
     "smartoa.audit",
     "smartoa.accounts",
@@ -131,9 +187,12 @@ INSTALLED_APPS = [
     "smartoa.metering",
     "smartoa.billing",
     "smartoa.backoffice",
+    "smartoa.platform",
 ]
 
 MIDDLEWARE = [
+    "smartoa.core.logging.RequestIdMiddleware",
+    "smartoa.api.errors.JsonErrorsMiddleware",  # under /api/, every answer is JSON (404, 405, 400, 500…)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -168,21 +227,28 @@ TEMPLATES = [
 ]
 
 
+# Executions before psycopg prepares a statement server-side (0: never, e.g. behind a transaction pooler).
+SMARTOA_PG_PREPARE = _env_int("SMARTOA_PG_PREPARE", 5, minimum=0)
+# Limits of the command line and jobs; web processes tighten them (core/dbguard.py, from wsgi.py).
+SQLITE_BUSY_TIMEOUT = 20  # seconds waiting for another process's write lock
+PG_CONNECT_TIMEOUT = 10
+
+
 def _database() -> dict:
-    url = _env("DATABASE_URL")
-    if not url:
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        url = f"sqlite:///{DATA_DIR / 'smartoa.sqlite3'}"
-    config = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
+    """The database; nothing is created here (``smartoa migrate`` creates the SQLite file and its folder)."""
+    url = _env("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'smartoa.sqlite3'}"
+    try:
+        config = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL cannot be used: {exc}") from None
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["CONN_MAX_AGE"] = 0 if config["NAME"] == ":memory:" else 600
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
+            "timeout": SQLITE_BUSY_TIMEOUT,  # sqlite3's busy timeout (no PRAGMA busy_timeout, which would win)
             "init_command": (
                 # page_size only applies to a new database (curve blobs of 2.3 kB fit 8 kB pages better).
-                "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000; "
-                "PRAGMA mmap_size=268435456;"
+                "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456;"
             ),
         }
         # Tests use a file too, so that real server subprocesses can share the test database.
@@ -190,15 +256,33 @@ def _database() -> dict:
         config["TEST"] = {"NAME": str(name.with_name("test_" + name.name))}
     elif config["ENGINE"] == "django.db.backends.postgresql":
         # Server-side binding lets psycopg prepare the API's repeated statements (parsed and planned once).
-        # (With a transaction-mode connection pooler in front, set SMARTOA_PG_PREPARE=0.)
-        prepare = _env_int("SMARTOA_PG_PREPARE", 5)
-        config.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=prepare or None)
+        config.setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=SMARTOA_PG_PREPARE or None, connect_timeout=PG_CONNECT_TIMEOUT
+        )
     return config
 
 
 DATABASES = {"default": _database()}
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# A cache shared by all workers (the API's failed-authentication counters): a table of the database by default
+# (created by ``smartoa migrate``), Redis with SMARTOA_CACHE_URL=redis://host:6379/0.
+CACHE_TABLE = "smartoa_cache"
+
+
+def _cache() -> dict:
+    url = _env("SMARTOA_CACHE_URL")
+    if not url:
+        return {"BACKEND": "smartoa.core.cache.DatabaseCache", "LOCATION": CACHE_TABLE}  # with an atomic incr
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": "smartoa"}
+    raise ImproperlyConfigured("SMARTOA_CACHE_URL must be empty (the database) or redis://host:port/db")
+
+
+CACHES = {"default": _cache()}
+# django-ratelimit reads these (its app, which only adds a system check of the cache backend, is not installed: the
+# check knows Django's database cache, whose increments are not atomic, not ours, which are).
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_FAIL_OPEN = True  # a cache failure never refuses a client: it is logged (api/refusals.py)
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -218,8 +302,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # served by WhiteNoise; filled by `serve` (collectstatic)
+STATIC_ROOT = DATA_DIR / "static"  # served by WhiteNoise; created and filled by `serve` (collectstatic)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -267,9 +350,25 @@ elif _email_url in {"", "console://"}:
 else:
     raise ImproperlyConfigured("SMARTOA_EMAIL_URL must be smtp://, smtps://, file:// or console://")
 
+# Console logs carry the request id (X-Request-ID of the response; in the body of a 500/503). Server errors of
+# Django (django.request, with their traceback) are logged; its 4xx warnings are not, nor rejected Host headers
+# (scanners' noise: the 400 is in the access log).
+LOG_LEVEL = _env("SMARTOA_LOG_LEVEL", "WARNING").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(f"SMARTOA_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {LOG_LEVEL!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"smartoa": {"handlers": ["console"], "level": _env("SMARTOA_LOG_LEVEL", "WARNING")}},
+    "filters": {"request_id": {"()": "smartoa.core.logging.RequestIdFilter"}},
+    "formatters": {
+        "console": {"format": "%(asctime)s %(levelname)s %(name)s [request %(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "console"},
+    },
+    "loggers": {
+        "smartoa": {"handlers": ["console"], "level": LOG_LEVEL},
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.security.DisallowedHost": {"handlers": [], "level": "CRITICAL", "propagate": False},
+    },
 }

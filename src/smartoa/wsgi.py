@@ -1,11 +1,26 @@
-"""WSGI entry point: Django behind the lean hot path for GET /api/v1/effacement."""
+"""WSGI entry point of the web processes: a request id, a database time budget, then the lean hot path for
+GET /api/v1/effacement in front of Django. Web processes wait less on the database than the command line:
+SMARTOA_DB_TIMEOUT for the API, SMARTOA_DB_PAGE_TIMEOUT for other pages (core/dbguard.py)."""
 
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartoa.settings")
 
-from django.core.wsgi import get_wsgi_application  # noqa: E402
+from django.conf import settings
+from django.core.wsgi import get_wsgi_application
 
-from smartoa.api.hotpath import EffacementHotPath  # noqa: E402
+from smartoa.api.errors import PREFIX
+from smartoa.api.hotpath import EffacementHotPath
+from smartoa.core.dbguard import DatabaseBudget, use_web_limits
+from smartoa.core.logging import RequestIdWsgi
 
-application = EffacementHotPath(get_wsgi_application())
+django_application = get_wsgi_application()
+use_web_limits(settings.SMARTOA_DB_TIMEOUT)
+application = RequestIdWsgi(
+    DatabaseBudget(
+        EffacementHotPath(django_application),
+        api_prefix=PREFIX,
+        api_timeout=settings.SMARTOA_DB_TIMEOUT,
+        page_timeout=settings.SMARTOA_DB_PAGE_TIMEOUT,
+    )
+)

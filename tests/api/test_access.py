@@ -35,7 +35,7 @@ def production(settings):
     return settings
 
 
-def get(wsgi, token=None, *, auth=None, ip="203.0.113.7", forwarded=None):
+def get(wsgi, token=None, *, auth=None, ip="80.12.34.7", forwarded=None):
     headers = {}
     if auth is not None:
         headers["Authorization"] = auth
@@ -55,7 +55,7 @@ def assert_refused(response, status, code):
 
 
 def test_a_token_opens_its_own_contract_only(two_contracts, wsgi):
-    (a, token_a), (b, token_b) = two_contracts
+    (_a, token_a), (_b, token_b) = two_contracts
     assert get(wsgi, token_a).json()["id"] == "BOAAAAAA"
     assert get(wsgi, token_b).json()["id"] == "BOABBBBB"
 
@@ -113,38 +113,38 @@ def test_inactive_contract_is_refused(two_contracts, wsgi):
 
 def test_ip_not_required_in_test_environment(two_contracts, wsgi):
     (_, token), _ = two_contracts
-    assert get(wsgi, token, ip="198.51.100.1").status == 200
+    assert get(wsgi, token, ip="92.184.0.1").status == 200
 
 
 def test_wrong_ip_in_production(two_contracts, wsgi, production):
     (a, token), _ = two_contracts
     with transaction.atomic():
-        add_ips(a, ["203.0.113.7"], actor="test")
-    assert_refused(get(wsgi, token, ip="203.0.113.8"), 403, "ip_not_allowed")
+        add_ips(a, ["80.12.34.7"], actor="test")
+    assert_refused(get(wsgi, token, ip="80.12.34.8"), 403, "ip_not_allowed")
 
 
 def test_right_ip_in_production(two_contracts, wsgi, production):
     (a, token), _ = two_contracts
     with transaction.atomic():
-        add_ips(a, ["203.0.113.7", "2001:db8::1"], actor="test")
-    assert get(wsgi, token, ip="203.0.113.7").status == 200
-    assert get(wsgi, token, ip="2001:0db8:0000::0001").status == 200  # same address, other spelling
+        add_ips(a, ["80.12.34.7", "2a01:cb00::1"], actor="test")
+    assert get(wsgi, token, ip="80.12.34.7").status == 200
+    assert get(wsgi, token, ip="2a01:cb00:0000::0001").status == 200  # same address, other spelling
 
 
 def test_another_contracts_ip_does_not_open_this_one(two_contracts, wsgi, production):
-    (a, token_a), (b, _) = two_contracts
+    (_a, token_a), (b, _) = two_contracts
     with transaction.atomic():
-        add_ips(b, ["203.0.113.7"], actor="test")
-    assert_refused(get(wsgi, token_a, ip="203.0.113.7"), 403, "ip_not_allowed")
+        add_ips(b, ["80.12.34.7"], actor="test")
+    assert_refused(get(wsgi, token_a, ip="80.12.34.7"), 403, "ip_not_allowed")
 
 
 def test_removed_ip_is_refused_on_the_next_request(two_contracts, wsgi, production):
     (a, token), _ = two_contracts
     with transaction.atomic():
-        add_ips(a, ["203.0.113.7"], actor="test")
+        add_ips(a, ["80.12.34.7"], actor="test")
     assert get(wsgi, token).status == 200
     with transaction.atomic():
-        remove_ips(a, ["203.0.113.7"], actor="test")
+        remove_ips(a, ["80.12.34.7"], actor="test")
     assert_refused(get(wsgi, token), 403, "ip_not_allowed")
 
 
@@ -152,19 +152,19 @@ def test_forwarded_for_from_a_trusted_proxy(two_contracts, wsgi, production):
     (a, token), _ = two_contracts
     production.SMARTOA_TRUSTED_PROXIES = frozenset({"10.0.0.5"})
     with transaction.atomic():
-        add_ips(a, ["203.0.113.7"], actor="test")
+        add_ips(a, ["80.12.34.7"], actor="test")
     # The client sent a forged first hop; the proxy appended the real address: the right-most untrusted one wins.
-    ok = get(wsgi, token, ip="10.0.0.5", forwarded="198.51.100.66, 203.0.113.7")
+    ok = get(wsgi, token, ip="10.0.0.5", forwarded="92.184.0.66, 80.12.34.7")
     assert ok.status == 200
-    assert_refused(get(wsgi, token, ip="10.0.0.5", forwarded="203.0.113.7, 198.51.100.66"), 403, "ip_not_allowed")
+    assert_refused(get(wsgi, token, ip="10.0.0.5", forwarded="80.12.34.7, 92.184.0.66"), 403, "ip_not_allowed")
 
 
 def test_forged_forwarded_for_from_an_untrusted_client(two_contracts, wsgi, production):
     (a, token), _ = two_contracts
     production.SMARTOA_TRUSTED_PROXIES = frozenset({"10.0.0.5"})
     with transaction.atomic():
-        add_ips(a, ["203.0.113.7"], actor="test")
-    assert_refused(get(wsgi, token, ip="198.51.100.66", forwarded="203.0.113.7"), 403, "ip_not_allowed")
+        add_ips(a, ["80.12.34.7"], actor="test")
+    assert_refused(get(wsgi, token, ip="92.184.0.66", forwarded="80.12.34.7"), 403, "ip_not_allowed")
 
 
 def test_last_use_is_recorded_without_a_write_per_request(two_contracts, wsgi, settings):
@@ -193,8 +193,8 @@ def test_tokens_are_stored_hashed(two_contracts):
 
 
 def test_django_route_applies_the_same_rules(two_contracts, client, production):
-    (a, token), _ = two_contracts
-    response = client.get(PATH, HTTP_AUTHORIZATION=f"Bearer {token}", REMOTE_ADDR="203.0.113.9")
+    (_a, token), _ = two_contracts
+    response = client.get(PATH, HTTP_AUTHORIZATION=f"Bearer {token}", REMOTE_ADDR="80.12.34.9")
     assert response.status_code == 403 and response.json()["error"] == "ip_not_allowed"
     response = client.get(PATH)
     assert response.status_code == 401 and response.json()["error"] == "missing_token"

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from smartoa.consignes.models import Acknowledgment
-from tests.consignes.factories import modify_day, paris, publish_day, stop_periods
+from tests.factories import modify_day, paris, publish_day, stop_periods
 
 DAY = date(2025, 9, 22)
 

@@ -1,7 +1,7 @@
 """GET /api/v1/effacement: the seed's document, byte for byte, through the production WSGI entry point."""
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -9,6 +9,8 @@ from django.core.management import call_command
 
 from smartoa.consignes.models import ConsigneVersion
 from smartoa.domain.calendar import parse_instant
+from smartoa.domain.schedule import no_stop_periods
+from tests.factories import modify_day
 
 SEED = (Path(__file__).parent.parent / "data" / "seed_effacement.json").read_text()
 SEED_NOW = parse_instant("2025-09-21T12:55:05+02:00")
@@ -62,20 +64,14 @@ def test_latest_day_and_newest_version_win(seed_published, wsgi, settings, tmp_p
     assert body["application_date"] == "2025-09-23"
     assert body["update_date"] == "2025-09-22T10:00:00+02:00"
     # A newer version of the latest day is what is served.
-    consigne = ConsigneVersion.objects.get(contract=contract, delivery_day="2025-09-23").consigne
-    from datetime import date
-
-    from smartoa.consignes.services import new_version
-    from smartoa.domain.schedule import ConsigneDocument, no_stop_periods
-
-    doc = ConsigneDocument("BOAXXXXX", date(2025, 9, 23), no_stop_periods(date(2025, 9, 23)))
-    new_version(consigne, doc, number=2, at=parse_instant("2025-09-22T11:00:00+02:00"), actor="t").save()
+    day = date(2025, 9, 23)
+    modify_day(contract, day, no_stop_periods(day), moment=parse_instant("2025-09-22T11:00:00+02:00"))
     body = wsgi("GET", "/api/v1/effacement", headers={"Authorization": f"Bearer {token}"}).json()
     assert body["update_date"] == "2025-09-22T11:00:00+02:00" and len(body["data"]) == 1
 
 
 def test_versions_are_immutable(seed_published):
-    from smartoa.consignes.models import ImmutableError
+    from smartoa.core.models import ImmutableError
 
     version = ConsigneVersion.objects.get()
     version.reason = "changed"

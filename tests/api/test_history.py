@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.consignes.factories import modify_day, paris, publish_day, stop_periods
+from tests.factories import modify_day, paris, publish_day, stop_periods
 
 SEED = (Path(__file__).parent.parent / "data" / "seed_effacement.json").read_text()
 

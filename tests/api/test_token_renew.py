@@ -4,7 +4,7 @@ import pytest
 
 from smartoa.audit.models import AuditEvent
 from smartoa.contracts.models import ApiToken
-from tests.consignes.factories import paris
+from tests.factories import paris
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from smartoa.accounts.models import User
-from tests.billing.conftest import at
+from tests.factories import at
 
 CHROMIUM = "/usr/bin/chromium"
 SEED = date(2025, 9, 22)

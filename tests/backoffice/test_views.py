@@ -11,7 +11,7 @@ from smartoa.accounts.models import User
 from smartoa.billing.services import run_compliance
 from smartoa.domain.calendar import iso, steps
 from smartoa.metering.models import CurveImport, CurveMonth
-from tests.billing.conftest import at, curve_csv
+from tests.factories import at, curve_csv
 
 SEED = date(2025, 9, 22)
 
@@ -38,7 +38,7 @@ def seed_case(make_contract, make_consigne, load_curves):
 
 
 def chart_data(html: str) -> dict:
-    found = re.search(r'<script id="curve-data" type="application/json">(.*?)</script>', html, re.S)
+    found = re.search(r'<script id="curve-data" type="application/json">(.*?)</script>', html, re.DOTALL)
     return json.loads(found.group(1))
 
 
@@ -97,7 +97,7 @@ def test_upload_page(staff, make_contract):
     response = staff.post("/backoffice/curves/upload/", {"file": good, "kind": "realised"}, follow=True)
     assert response.status_code == 200 and "288 lignes importées" in response.content.decode()
     assert CurveImport.objects.get().source == "sept.csv (upload by ops@example.org)"
-    bad = SimpleUploadedFile("bad.csv", curve_csv(rows[:1] + [("BOA1", rows[1][1], -2)]), content_type="text/csv")
+    bad = SimpleUploadedFile("bad.csv", curve_csv([*rows[:1], ("BOA1", rows[1][1], -2)]), content_type="text/csv")
     response = staff.post("/backoffice/curves/upload/", {"file": bad, "kind": "realised"})
     assert response.status_code == 400 and "line 3: negative energy" in response.content.decode()
     assert CurveImport.objects.count() == 1 and CurveMonth.objects.count() == 1

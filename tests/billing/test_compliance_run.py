@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from smartoa.billing.models import ComplianceRun, ContractMonth, EpisodeResult
 from smartoa.billing.services import run_compliance, stale_contracts
-from tests.billing.conftest import at
+from tests.factories import at
 
 SEED = date(2025, 9, 22)
 SEPT = date(2025, 9, 1)

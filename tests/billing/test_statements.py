@@ -4,18 +4,18 @@ import csv
 import io
 import json
 import zipfile
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from smartoa.billing.models import CompensationInput
-from smartoa.billing.services import run_compliance
+from smartoa.billing.services import record_compensation_input, run_compliance
 from smartoa.billing.statements import build_statements
 from smartoa.metering.models import CurveKind
 from smartoa.metering.services import import_curves
-from tests.billing.conftest import at, curve_csv
+from tests.factories import at, curve_csv
 
 SEED = date(2025, 9, 22)
 SEPT = date(2025, 9, 1)
@@ -25,9 +25,9 @@ SEPT = date(2025, 9, 1)
 def month_case(make_contract, make_consigne, load_curves, acknowledge):
     contract = make_contract("BOAXXXXX", power="12")
     v21 = make_consigne(contract, date(2025, 9, 21))
-    v22 = make_consigne(contract, SEED, [(at(SEED, 11, 55), at(SEED, 18), 1.0)])
-    acknowledge(v21)
-    acknowledge(v22)
+    v22 = make_consigne(contract, SEED, [(at(SEED, 9, 55), at(SEED, 12), 1.0)])
+    acknowledge(contract, v21.delivery_day)
+    acknowledge(contract, v22.delivery_day)
     make_consigne(contract, SEED, [(at(SEED, 11, 55), at(SEED, 18), 1.0)])  # a v2 voids the acknowledgment
     make_consigne(contract, date(2025, 9, 23))
     load_curves("BOAXXXXX", date(2025, 9, 21), date(2025, 9, 23), overrides={at(SEED, 12): 0.4})
@@ -58,13 +58,10 @@ def test_statement_content(month_case):
 
 
 def test_compensation_needs_recorded_inputs(month_case):
-    record = CompensationInput.objects.create(
-        contract=month_case,
-        month=SEPT,
-        price_eur_per_mwh=Decimal("50"),
-        recorded_at=datetime.now(UTC),
-        recorded_by="ops@example.org",
-    )
+    record_compensation_input(month_case, SEPT, price=Decimal(50), actor="ops@example.org")
+    [statement] = build_statements(SEPT)
+    assert statement["stale"] is True  # inputs recorded after the run: computed at the next run
+    run_compliance(SEPT, actor="test")
     [statement] = build_statements(SEPT)
     assert statement["compensation"]["status"] == "not_computable"
     assert "productible" in statement["compensation"]["reason"]
@@ -73,8 +70,9 @@ def test_compensation_needs_recorded_inputs(month_case):
         rows.append(("BOAXXXXX", moment.isoformat(), 1000.0))
         moment = (moment.astimezone(UTC) + timedelta(minutes=5)).astimezone(moment.tzinfo)
     producible = import_curves(curve_csv(rows), source_name="estimate.csv", actor="test", kind=CurveKind.PRODUCIBLE)
-    record.producible_import = producible
-    record.save()
+    record_compensation_input(month_case, SEPT, price=Decimal(50), producible=producible, actor="ops@example.org")
+    assert CompensationInput.objects.count() == 1
+    run_compliance(SEPT, actor="test")
     [statement] = build_statements(SEPT)
     compensation = statement["compensation"]
     # 71 checked steps, 1 breaching: 70 × 1000 kWh = 70 MWh × 50 €/MWh.

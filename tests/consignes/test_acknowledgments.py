@@ -5,11 +5,12 @@ from datetime import date
 import pytest
 
 from smartoa.audit.models import AuditEvent
-from smartoa.consignes.errors import DeadlinePassed, NotPublished, StaleVersion
+from smartoa.consignes.acknowledgments import acknowledge, acknowledgment_state
+from smartoa.consignes.deadlines import set_hlar
 from smartoa.consignes.models import Acknowledgment
-from smartoa.consignes.services import acknowledge, acknowledgment_state, set_hlar
 from smartoa.domain.calendar import iso
-from tests.consignes.factories import modify_day, paris, publish_day, stop_periods
+from smartoa.domain.errors import DeadlinePassed, NotFound, StaleVersion
+from tests.factories import modify_day, paris, publish_day, stop_periods
 
 DAY = date(2025, 9, 22)
 
@@ -120,13 +121,13 @@ def test_dst_day_acknowledgment_deadline(make_contract, settings):
 def test_stale_version_is_refused(contract, settings):
     settings.SMARTOA_NOW = paris("2025-09-21", "15:00")
     modify_day(contract, DAY, stop_periods(DAY, "13:55", "18:00"))
-    with pytest.raises(StaleVersion, match="version 1 is not the current version .*current: 2"):
+    with pytest.raises(StaleVersion, match=r"version 1 is not the current version .*current: 2"):
         ack(contract, version_number=1)
     assert ack(contract, version_number=2).version.number == 2
 
 
 def test_nothing_published(contract):
-    with pytest.raises(NotPublished):
+    with pytest.raises(NotFound):
         ack(contract, date(2025, 9, 23))
-    with pytest.raises(NotPublished):
+    with pytest.raises(NotFound):
         acknowledgment_state(contract, date(2025, 9, 23))

@@ -11,11 +11,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection, transaction
 
+from smartoa.consignes.acknowledgments import acknowledge
 from smartoa.consignes.models import Acknowledgment, ConsigneVersion
-from smartoa.consignes.services import acknowledge, modify
+from smartoa.consignes.services import modify
 from smartoa.domain.calendar import local_day_of
 from smartoa.domain.schedule import ConsigneDocument
-from tests.consignes.factories import publish_day, stop_periods
+from tests.factories import publish_day, stop_periods
 
 ROUNDS = 25
 

@@ -12,7 +12,7 @@ from smartoa.consignes.models import Consigne, ConsigneVersion
 from smartoa.consignes.services import VersionFactory
 from smartoa.domain.calendar import STEP_15, iso, parse_instant, steps
 from smartoa.domain.schedule import ConsigneDocument, render_document
-from tests.consignes.factories import publish_day, stop_periods
+from tests.factories import publish_day, stop_periods
 
 SEED = (Path(__file__).parent.parent / "data" / "seed_effacement.json").read_text()
 DAY = date(2025, 9, 22)
@@ -80,7 +80,7 @@ def test_exclusions_from_option_and_file(contracts, tmp_path, capsys):
 
 
 def test_unknown_exclusion_is_refused(contracts, tmp_path):
-    with pytest.raises(CommandError, match="unknown contract.* to exclude: BOATYPO"):
+    with pytest.raises(CommandError, match=r"unknown contract.* to exclude: BOATYPO"):
         call_command(
             "consignes",
             "generate",
@@ -99,7 +99,7 @@ def test_day_already_published_is_refused_whole(contracts, tmp_path, capsys):
     publish_day(contracts[0], DAY)
     call_command("consignes", "generate", "--prices", price_file(tmp_path), "--day", "2025-09-22")
     assert "already published for 2025-09-22: 1 (BOA00001)" in capsys.readouterr().out
-    with pytest.raises(CommandError, match="already published .*BOA00001 2025-09-22"):
+    with pytest.raises(CommandError, match=r"already published .*BOA00001 2025-09-22"):
         call_command("consignes", "generate", "--prices", price_file(tmp_path), "--day", "2025-09-22", "--publish")
     assert ConsigneVersion.objects.count() == 1
     call_command(
@@ -127,7 +127,7 @@ def test_bad_price_file_names_the_line_and_writes_nothing(contracts, tmp_path):
 
 
 def test_prices_of_another_day_are_refused(contracts, tmp_path):
-    with pytest.raises(CommandError, match="no line is a quarter-hour of 2025-09-23.*line 2: .* is outside"):
+    with pytest.raises(CommandError, match=r"no line is a quarter-hour of 2025-09-23.*line 2: .* is outside"):
         call_command("consignes", "generate", "--prices", price_file(tmp_path), "--day", "2025-09-23")
 
 
@@ -135,7 +135,7 @@ def test_prices_of_another_day_are_refused(contracts, tmp_path):
     ("day", "negative", "expected", "day_end"),
     [
         ("2026-03-29", range(44, 68), "stop 11:55–18:00", "2026-03-30T00:00:00+02:00"),  # 23-hour day
-        ("2026-10-25", range(0, 4), "stop 00:00–01:00", "2026-10-26T00:00:00+01:00"),  # 25-hour day
+        ("2026-10-25", range(4), "stop 00:00–01:00", "2026-10-26T00:00:00+01:00"),  # 25-hour day
     ],
 )
 def test_generation_on_dst_days(contracts, tmp_path, capsys, day, negative, expected, day_end):

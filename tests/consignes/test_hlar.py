@@ -7,10 +7,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from smartoa.audit.models import AuditEvent
+from smartoa.consignes.deadlines import hlar_for
 from smartoa.consignes.models import HlarOverride
-from smartoa.consignes.services import hlar_for
 from smartoa.domain.calendar import iso
-from tests.consignes.factories import paris
+from tests.factories import paris
 
 
 @pytest.mark.django_db

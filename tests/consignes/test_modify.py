@@ -8,10 +8,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from smartoa.audit.models import AuditEvent
-from smartoa.consignes.errors import ConsigneError, DeadlinePassed, NotPublished
 from smartoa.consignes.models import ConsigneVersion, HlarOverride
-from smartoa.consignes.services import version_history
-from tests.consignes.factories import as_json, modify_day, paris, publish_day, stop_periods
+from smartoa.consignes.queries import version_history
+from smartoa.domain.errors import Conflict, DeadlinePassed, NotFound
+from tests.factories import as_json, modify_day, paris, publish_day, stop_periods
 from tests.subprocess_env import smartoa
 
 DAY = date(2025, 9, 22)
@@ -108,12 +108,12 @@ def test_dst_day_deadline_is_in_winter_time(make_contract, settings):
 
 
 def test_change_refused_for_a_day_never_published(published, settings):
-    with pytest.raises(NotPublished, match="BOA00001 2025-09-23: never published"):
+    with pytest.raises(NotFound, match="BOA00001 2025-09-23: never published"):
         modify_day(published, date(2025, 9, 23), stop_periods(date(2025, 9, 23)))
 
 
 def test_identical_content_is_refused(published):
-    with pytest.raises(ConsigneError, match="identical to the current version v1"):
+    with pytest.raises(Conflict, match="identical to the current version v1"):
         modify_day(published, DAY, stop_periods(DAY))
 
 
@@ -135,7 +135,7 @@ def test_reason_is_required(published, tmp_path):
 def test_invalid_document_is_refused(published, tmp_path):
     bad = as_json("BOA00001", DAY, stop_periods(DAY, "13:55", "18:00"))
     bad["data"][1]["start_date"] = "2025-09-22T13:50:00+02:00"
-    with pytest.raises(CommandError, match="nothing was changed:\ndocument 1: .*overlaps"):
+    with pytest.raises(CommandError, match=r"nothing was changed:\ndocument 1: .*overlaps"):
         call_command("consignes", "modify", change_file(tmp_path, bad), "--reason", "x")
 
 

@@ -1,6 +1,7 @@
 """The operator CLI: clear errors, non-zero exits, all-or-nothing writes."""
 
 import json
+from io import StringIO
 
 import pytest
 from django.core import mail
@@ -12,6 +13,7 @@ from smartoa.audit.models import AuditEvent
 from smartoa.consignes.models import Consigne, ConsigneVersion
 from smartoa.contracts.models import AllowedIP, ApiToken, Contract
 from smartoa.contracts.tokens import hash_token
+from tests.factories import PUBLIC_IP
 from tests.subprocess_env import smartoa
 
 HEADER = "contract_id,name,sector,installed_power,power_unit,holder_email,manager_email,network_id\n"
@@ -68,8 +70,8 @@ def test_import_is_all_or_nothing(tmp_path):
         "contract_id 'boa-2'",
         "sector 'hydro'",
         "power_unit 'kW'",
-        "installed_power '-3'",
-        "holder_email 'not-an-email'",
+        "installed_power -3 must be positive",
+        "holder_email: 'not-an-email' is not an e-mail address",
         "already on line 2",
     ):
         assert expected in message
@@ -92,7 +94,7 @@ def test_import_updates_and_a_new_manager_replaces_the_old_one(tmp_path, issue_t
     )
     contract = Contract.objects.get()
     issue_token(contract)
-    call_command("ips", "add", "BOA00001", "203.0.113.1")
+    call_command("ips", "add", "BOA00001", PUBLIC_IP)
     call_command(
         "contracts", "import", write(tmp_path, "b.csv", HEADER + "BOA00001,Parc A2,pv,16,MWc,a@x.fr,g2@x.fr,\n")
     )
@@ -131,27 +133,63 @@ def test_unknown_contract_is_a_clear_error(make_contract):
 @pytest.mark.django_db
 def test_ips_add_and_remove(make_contract):
     contract = make_contract("BOA00001")
-    call_command("ips", "add", "BOA00001", "203.0.113.1", "2001:DB8::1", "203.0.113.1")
-    assert set(contract.allowed_ips.values_list("address", flat=True)) == {"203.0.113.1", "2001:db8::1"}
-    call_command("ips", "remove", "BOA00001", "2001:db8:0::1")
-    assert list(contract.allowed_ips.values_list("address", flat=True)) == ["203.0.113.1"]
+    call_command("ips", "add", "BOA00001", PUBLIC_IP, "2A01:E0A:1:2::7", PUBLIC_IP)
+    assert set(contract.allowed_ips.values_list("address", flat=True)) == {PUBLIC_IP, "2a01:e0a:1:2::7"}
+    call_command("ips", "remove", "BOA00001", "2a01:e0a:1:2:0::7")
+    assert list(contract.allowed_ips.values_list("address", flat=True)) == [PUBLIC_IP]
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("bad", ["203.0.113.0/24", "api.example.com", "300.1.1.1", ""])
-def test_ips_add_refuses_ranges_and_names_and_adds_nothing(make_contract, bad):
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("80.12.34.0/24", "ranges are not allowed"),
+        ("api.example.com", "host names are not allowed"),
+        ("300.1.1.1", "not an IPv4 or IPv6 address"),
+        ("", "no IP address"),
+        ("0.0.0.0", "unspecified"),  # noqa: S104 - an address refused, not a bind
+        ("::", "unspecified"),
+        ("127.0.0.1", "loopback"),
+        ("::1", "loopback"),
+        ("10.1.2.3", "private"),
+        ("192.168.1.10", "private"),
+        ("172.16.0.1", "private"),
+        ("100.64.0.1", "not a public address"),
+        ("fd00::1", "private"),
+        ("224.0.0.1", "multicast"),
+        ("ff02::1", "multicast"),
+        ("169.254.1.1", "link-local"),
+        ("fe80::1", "link-local"),
+        ("fe80::1%eth0", "zone id"),
+        ("255.255.255.255", "private or reserved"),
+        ("203.0.113.7", "private or reserved"),
+        ("2001:db8::1", "private or reserved"),
+        ("1" * 100, "not an IP address"),
+    ],
+)
+def test_ips_add_accepts_only_public_addresses_and_adds_nothing_otherwise(make_contract, bad, message):
     make_contract("BOA00001")
-    with pytest.raises(CommandError):
-        call_command("ips", "add", "BOA00001", "203.0.113.1", bad)
+    with pytest.raises(CommandError, match=message):
+        call_command("ips", "add", "BOA00001", PUBLIC_IP, bad)
     assert AllowedIP.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_ips_list_and_adding_twice_keeps_one(make_contract, capsys):
+    make_contract("BOA00001")
+    call_command("ips", "add", "BOA00001", PUBLIC_IP)
+    call_command("ips", "add", "BOA00001", PUBLIC_IP, "::ffff:" + PUBLIC_IP)
+    out = StringIO()
+    call_command("ips", "list", "BOA00001", stdout=out)
+    assert out.getvalue().split() == [PUBLIC_IP]
 
 
 @pytest.mark.django_db
 def test_ips_remove_refuses_an_address_not_listed_and_removes_nothing(make_contract):
     make_contract("BOA00001")
-    call_command("ips", "add", "BOA00001", "203.0.113.1")
-    with pytest.raises(CommandError, match="not on the allowed list: 203.0.113.2"):
-        call_command("ips", "remove", "BOA00001", "203.0.113.1", "203.0.113.2")
+    call_command("ips", "add", "BOA00001", PUBLIC_IP)
+    with pytest.raises(CommandError, match=r"not on the allowed list: 80.12.34.57"):
+        call_command("ips", "remove", "BOA00001", PUBLIC_IP, "80.12.34.57")
     assert AllowedIP.objects.count() == 1
 
 

@@ -52,7 +52,7 @@ def test_eligibility_follows_rules_with_an_effective_date(make_contract):
     day = date(2026, 3, 1)
     assert [c.contract_id for c in eligible_contracts(day)] == ["BOA00002", "BOA00004"]
     # A lower threshold decided later applies from its effective date only.
-    EligibilityRule.objects.create(sector="pv", min_power_mw=Decimal("1"), effective_from=date(2026, 6, 1))
+    EligibilityRule.objects.create(sector="pv", min_power_mw=Decimal(1), effective_from=date(2026, 6, 1))
     assert not is_eligible(small_pv, date(2026, 5, 31))
     assert is_eligible(small_pv, date(2026, 6, 1)) and is_eligible(big_pv, date(2026, 6, 1))
     assert not is_eligible(wind, date(2026, 6, 1))

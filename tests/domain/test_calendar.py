@@ -1,3 +1,4 @@
+import itertools
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -71,7 +72,7 @@ def test_steps_tile_the_day_with_local_offsets(day, step):
     grid = list(steps(day, step))
     assert len(grid) == step_count(day, step) == day_length(day) // step
     assert grid[0] == start and grid[-1] + step == end
-    for before, after in zip(grid, grid[1:], strict=False):
+    for before, after in itertools.pairwise(grid):
         assert after.astimezone(UTC) - before.astimezone(UTC) == step
     assert all(has_local_offset(t) and t.tzinfo is PARIS and local_day_of(t) == day for t in grid)
     assert [step_index(day, t, step) for t in grid[:3]] == [0, 1, 2]

@@ -7,7 +7,7 @@ import pytest
 
 from smartoa.domain.calendar import PARIS
 from smartoa.domain.compliance import evaluate, installed_step_kwh, per_day, tolerance_per_step
-from smartoa.domain.curves import Grid, month_days, paint_periods, paris_offsets, parse_month
+from smartoa.domain.curves import Grid, month_days, paris_offsets, parse_month, stop_spans
 from smartoa.domain.schedule import Period
 
 DAY = date(2025, 9, 22)
@@ -15,6 +15,24 @@ DAY = date(2025, 9, 22)
 
 def at(day, hh, mm):
     return datetime(day.year, day.month, day.day, hh, mm, tzinfo=PARIS)
+
+
+def paint_periods(row, grid, periods):
+    for a, b, value in stop_spans(periods, grid):
+        row[a:b] = value
+
+
+def test_stop_spans_read_stored_periods_and_period_objects_alike():
+    autumn = date(2026, 10, 25)  # 25 hours: 01:55 to 03:00 local spans the repeated hour
+    grid = Grid.for_days(autumn, autumn)
+    stored = [
+        {"start_date": "2026-10-25T00:00:00+02:00", "end_date": "2026-10-25T01:55:00+02:00", "value": 0.0},
+        {"start_date": "2026-10-25T01:55:00+02:00", "end_date": "2026-10-25T03:00:00+01:00", "value": 1.0},
+        {"start_date": "2026-10-25T03:00:00+01:00", "end_date": "2026-10-26T00:00:00+01:00", "value": 0.0},
+    ]
+    ((a, b, value),) = stop_spans(stored, grid)
+    assert (a, b - a, value) == (23, 13 + 12, 1.0)  # 01:55 is step 23; 65 minutes + the repeated hour
+    assert stop_spans([Period(at(autumn, 1, 55), at(autumn, 3, 0), 1.0)], grid) == [(a, b, 1.0)]
 
 
 def seed_grid():

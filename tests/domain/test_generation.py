@@ -59,7 +59,7 @@ def test_two_windows_fifteen_minutes_apart_stay_apart():
 
 
 def test_window_at_midnight_is_not_moved_into_the_day_before():
-    periods = generate_periods(DAY, prices(DAY, range(0, 8)))
+    periods = generate_periods(DAY, prices(DAY, range(8)))
     validate_periods(DAY, list(periods))
     assert spans(periods) == [("00:00+0200", "02:00+0200", 1.0), ("02:00+0200", "00:00+0200", 0.0)]
 

@@ -4,7 +4,7 @@ from datetime import date
 import pytest
 
 from smartoa.domain.calendar import parse_instant
-from smartoa.domain.schedule import ScheduleError, parse_document, render_document, stop_intervals
+from smartoa.domain.schedule import ScheduleError, parse_document, render_document
 
 SEED = {
     "id": "BOAXXXXX",
@@ -126,16 +126,3 @@ def test_fractions_only_when_allowed():
         parse_document(
             doc("2025-09-22", ("2025-09-22T00:00:00+02:00", "2025-09-23T00:00:00+02:00", 1.5)), allow_fractions=True
         )
-
-
-def test_stop_intervals_merge_adjacent_stops():
-    parsed = parse_document(
-        doc(
-            "2025-09-22",
-            ("2025-09-22T00:00:00+02:00", "2025-09-22T10:00:00+02:00", 1.0),
-            ("2025-09-22T10:00:00+02:00", "2025-09-22T11:00:00+02:00", 1.0),
-            ("2025-09-22T11:00:00+02:00", "2025-09-23T00:00:00+02:00", 0.0),
-        )
-    )
-    (interval,) = stop_intervals(parsed.periods)
-    assert interval[1] == parse_instant("2025-09-22T11:00:00+02:00")

@@ -1,5 +1,6 @@
 """Curve import: validation (all or nothing, row numbers), storage per contract-month with history, read-back."""
 
+import hashlib
 from datetime import UTC, date, datetime
 
 import numpy as np
@@ -10,8 +11,10 @@ from django.core.management import CommandError, call_command
 from smartoa.domain.calendar import PARIS, iso, steps
 from smartoa.domain.curves import Grid
 from smartoa.metering import codec
-from smartoa.metering.models import CurveHistory, CurveImport, CurveMonth
-from smartoa.metering.services import CurveImportError, import_curves, read_dense
+from smartoa.metering.models import CurveHistory, CurveImport, CurveKind, CurveMonth
+from smartoa.metering.parsing import CurveImportError
+from smartoa.metering.services import import_curves
+from smartoa.metering.storage import read_dense
 
 DAY = date(2025, 9, 22)
 AT_DAY = 21 * 288  # DAY's first step in September 2025 (30 days of 288 steps)
@@ -183,7 +186,7 @@ def test_a_lone_error_is_reported_with_its_line(make_contract):
     make_contract("BOA1")
     good = day_rows("BOA1", DAY)
     cases = [
-        (good[:2] + [good[0]], "line 4: duplicate step"),
+        ([*good[:2], good[0]], "line 4: duplicate step"),
         ([("BOA1", "2025-09-22T00:10:00+01:00", 1)], "line 2: wrong UTC offset"),
         ([good[0], ("BOA1", "2025-09-22T00:07:00+02:00", 1)], "line 3: start is not on a 5-minute boundary"),
         ([good[0], ("BOA1", good[1][1], "nan")], "line 3: energy is not a number"),
@@ -197,7 +200,7 @@ def test_a_lone_error_is_reported_with_its_line(make_contract):
 
 
 def test_values_come_back_exactly(make_contract, tmp_path):
-    make_contract("BOA1")
+    make_contract("BOA1", power="2000")  # up to 250,000 kWh per step
     moments = list(steps(DAY))
     values = np.random.default_rng(7).uniform(0, 200_000, len(moments))
     values[3] = 123456.789
@@ -213,3 +216,45 @@ def test_values_come_back_exactly(make_contract, tmp_path):
     stored = CurveMonth.objects.get()
     assert bytes(stored.values)[0] == codec.KWH_FLOAT64
     assert stored.array()[AT_DAY : AT_DAY + 288].tobytes() == values.tobytes()
+
+
+def test_the_recorded_sha256_is_the_files(make_contract, tmp_path):
+    make_contract("BOA1")
+    path = tmp_path / "c.csv"
+    path.write_bytes(csv_of(day_rows("BOA1", DAY)))
+    imported = do_import(path)
+    assert imported.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("kind", [CurveKind.REALISED, CurveKind.PRODUCIBLE])
+def test_energy_above_what_the_installation_can_produce_is_refused(make_contract, settings, kind):
+    make_contract("BOA1", power="4.5")  # 375 kWh in 5 minutes at full power
+    good = day_rows("BOA1", DAY, lambda i: 562.5)  # 150 %
+    assert import_curves(csv_of(good), source_name="ok.csv", actor="test", kind=kind).rows == 288
+    with pytest.raises(CurveImportError) as caught:
+        import_curves(csv_of([("BOA1", good[0][1], "1e300")]), source_name="x.csv", actor="test", kind=kind)
+    assert str(caught.value) == (
+        "1 error(s), nothing was imported:\nline 2: energy 1e+300 kWh exceeds the 562.5 kWh a 4.5 MW installation "
+        "can produce in 5 minutes (limit 150 %) (BOA1, 2025-09-22T00:00:00+02:00, 1e300)"
+    )
+    settings.SMARTOA_CURVE_MAX_RATIO = 1.2
+    with pytest.raises(CurveImportError, match=r"line 2: energy 562.5 kWh exceeds the 450 kWh .* \(limit 120 %\)"):
+        import_curves(csv_of(good[:1]), source_name="x.csv", actor="test", kind=kind)
+    assert CurveImport.objects.count() == 1
+
+
+def test_cli_help_documents_the_file_format(capsys):
+    with pytest.raises(SystemExit):
+        call_command("curves", "--help")
+    shown = capsys.readouterr().out
+    assert "contract_id,start,energy_kwh" in shown and "2026-03-29T03:00:00+02:00" in shown
+    assert "convention commençante" in shown and "SMARTOA_CURVE_MAX_RATIO" in shown
+
+
+def test_cli_refuses_an_impossible_energy(make_contract, tmp_path):
+    make_contract("BOA1")
+    path = tmp_path / "c.csv"
+    path.write_bytes(csv_of([("BOA1", iso(next(steps(DAY))), 5000)]))
+    with pytest.raises(CommandError, match="line 2: energy 5000 kWh exceeds the 1875 kWh a 15 MW installation"):
+        call_command("curves", "import", str(path))
+    assert not CurveImport.objects.exists()

@@ -1,16 +1,72 @@
+"""Accounts in the admin: read-only lists; account creation and (de)activation are service-backed operations."""
+
+from __future__ import annotations
+
+from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from smartoa.accounts.models import Role, User
+from smartoa.accounts.services import create_account, set_account_active
+from smartoa.core.admin import Operation, ReadOnlyAdmin, ReadOnlyInline, actor_of
 
 
-class RoleInline(admin.TabularInline):
+class RoleInline(ReadOnlyInline):
     model = Role
-    extra = 0
+    fields = ("contract", "kind", "created_at")
+    readonly_fields = fields
+
+
+class AccountForm(forms.Form):
+    email = forms.EmailField(label=_("Adresse e-mail (identifiant)"))
+    full_name = forms.CharField(label=_("Nom"), max_length=200, required=False)
+    is_staff = forms.BooleanField(label=_("Opérateur (back-office)"), required=False)
+
+
+class CreateAccount(Operation):
+    name, label, form_class, on_object = "create", _("Créer un compte"), AccountForm, False
+    help_text = _(
+        "Le compte reçoit par e-mail son identifiant et un mot de passe provisoire ; à la première connexion il "
+        "change ce mot de passe et active un TOTP. Les rôles sur les contrats se donnent par l'import des "
+        "contrats ou le changement de gestionnaire."
+    )
+
+    def perform(self, request, obj, form):
+        user = create_account(
+            form.cleaned_data["email"],
+            full_name=form.cleaned_data["full_name"],
+            is_staff=form.cleaned_data["is_staff"],
+            actor=actor_of(request),
+        )
+        return _("Compte %(email)s créé ; ses identifiants lui sont envoyés par e-mail.") % {"email": user.email}
+
+
+class ActiveForm(forms.Form):
+    active = forms.BooleanField(label=_("Compte actif"), required=False)
+
+
+class SetAccountActive(Operation):
+    name, label, form_class = "set-active", _("Activer ou désactiver"), ActiveForm
+    help_text = _("Un compte désactivé ne peut plus se connecter et ses sessions ouvertes cessent aussitôt.")
+
+    def perform(self, request, obj, form):
+        set_account_active(obj, form.cleaned_data["active"], actor=actor_of(request))
+        return _("Compte mis à jour.")
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(ReadOnlyAdmin):
     list_display = ("email", "full_name", "is_staff", "is_active", "must_change_password", "date_joined")
+    list_filter = ("is_staff", "is_active")
     search_fields = ("email", "full_name")
-    exclude = ("password", "user_permissions")
+    exclude = ("password", "user_permissions", "groups")
     inlines = [RoleInline]
+    operations = (CreateAccount(), SetAccountActive())
+
+
+admin.site.unregister(Group)  # permissions come from roles on contracts and the staff flag, not groups
+
+# TOTP devices are enrolled by their owners and reset through the account's operations, never edited here.
+admin.site.unregister(TOTPDevice)

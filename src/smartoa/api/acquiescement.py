@@ -1,52 +1,40 @@
-"""``GET/POST /api/v1/acquiescement``: the acknowledgment of a day's consigne, for the calling contract."""
+"""``GET/POST /api/v1/acquiescement``: the acknowledgment of a day's consigne, for the calling contract.
+
+Refusals are the services' UserErrors (404 nothing published, 409 deadline passed or stale version), mapped by
+errors.py."""
 
 from __future__ import annotations
 
-from django.db import transaction
-from ninja import Router, Schema, Status
+from typing import Annotated
 
-from smartoa.api.auth import ApiError
-from smartoa.consignes.errors import ConsigneError
-from smartoa.consignes.services import acknowledge, acknowledgment_state
-from smartoa.domain.calendar import parse_day
+from django.db import transaction
+from ninja import Field, Router, Schema, Status
+from pydantic import Strict
+
+from smartoa.api.schemas import AUTH_ERRORS, Day, ErrorOut, IsoDate, IsoDateTime
+from smartoa.consignes.acknowledgments import acknowledge, acknowledgment_state
 
 router = Router(tags=["acquiescement"])
 
-STATUS = {"not_found": 404, "deadline_passed": 409, "stale_version": 409}
-
-
-class ErrorOut(Schema):
-    error: str
-    message: str
-
 
 class AcknowledgmentIn(Schema):
-    application_date: str
-    version: int | None = None
+    application_date: Day
+    version: Annotated[int, Strict(), Field(ge=1)] | None = Field(
+        None, description="the version read; refused (409 stale_version) if it is no longer the current one"
+    )
 
 
 class AcknowledgmentOut(Schema):
-    application_date: str
-    acknowledged: bool
-    version: int
+    application_date: IsoDate
+    acknowledged: bool = Field(description="whether the current version is acknowledged")
+    version: int = Field(description="the current version of the day's consigne")
     acknowledged_version: int | None
-    acknowledged_at: str | None
-    deadline: str
-    locked: bool
+    acknowledged_at: IsoDateTime | None
+    deadline: IsoDateTime = Field(description="HLAR: acknowledgments are accepted until then")
+    locked: bool = Field(description="the deadline has passed")
 
 
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
-
-
-def day_or_422(text: str, name: str = "application_date"):
-    try:
-        return parse_day(text)
-    except ValueError as exc:
-        raise ApiError(422, "invalid_input", f"{name}: {exc}") from None
-
-
-def api_error(exc: ConsigneError) -> ApiError:
-    return ApiError(STATUS.get(exc.code, 422), exc.code, str(exc))
+ERRORS = {404: ErrorOut, 409: ErrorOut, 422: ErrorOut, **AUTH_ERRORS}
 
 
 @router.get(
@@ -54,13 +42,9 @@ def api_error(exc: ConsigneError) -> ApiError:
     response={200: AcknowledgmentOut, **ERRORS},
     summary="État de l'acquiescement d'une journée / acknowledgment state of a day",
 )
-def get_acknowledgment(request, application_date: str):
+def get_acknowledgment(request, application_date: Day):
     """Whether the current version of the day's consigne is acknowledged, and until when it can be."""
-    day = day_or_422(application_date)
-    try:
-        return acknowledgment_state(request.auth.contract_pk, day).as_json()
-    except ConsigneError as exc:
-        raise api_error(exc) from None
+    return acknowledgment_state(request.auth.contract_pk, application_date).as_json()
 
 
 @router.post(
@@ -73,20 +57,16 @@ def post_acknowledgment(request, body: AcknowledgmentIn):
 
     ``version``, optional, guards against acknowledging a version other than the one read (409 stale_version).
     """
-    day = day_or_422(body.application_date)
     caller = request.auth
-    try:
-        with transaction.atomic():
-            acknowledge(
-                caller.contract_pk,
-                day,
-                actor=f"api:{caller.token_prefix}",
-                channel="api",
-                ip=caller.ip,
-                token=caller.token_pk,
-                version_number=body.version,
-            )
-            state = acknowledgment_state(caller.contract_pk, day)
-    except ConsigneError as exc:
-        raise api_error(exc) from None
+    with transaction.atomic():
+        acknowledge(
+            caller.contract_pk,
+            body.application_date,
+            actor=f"api:{caller.token_prefix}",
+            channel="api",
+            ip=caller.ip,
+            token=caller.token_pk,
+            version_number=body.version,
+        )
+        state = acknowledgment_state(caller.contract_pk, body.application_date)
     return Status(201, state.as_json())

@@ -1,14 +1,25 @@
-"""The django-ninja API object: authentication, JSON error format, routers."""
+"""The django-ninja API object: authentication, error mapping (errors.py), routers, documentation."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja import NinjaAPI, Swagger
 from ninja.security import HttpBearer
 
-from smartoa.api.auth import ApiCaller, ApiError, authenticate, caller_ip
+from smartoa.api import errors
+from smartoa.api.auth import ApiCaller, authenticate, caller_ip
+from smartoa.core import outage
 from smartoa.core.clock import now
+
+DESCRIPTION = """Consignes d'effacement and acquiescements of the calling contract.
+
+Every call carries the contract's token (`Authorization: Bearer <token>`); in production it must come from an
+address declared for the contract. Errors are `{"error": code, "message": text}`: 401 token missing, unknown,
+expired or revoked; 403 address not declared; 404 nothing published; 409 deadline passed or stale version;
+422 malformed input; 429 too many refused calls from the address (`Retry-After`); 503 temporarily unavailable
+(`Retry-After`). Server errors (5xx) carry a `request_id`, also in the `X-Request-ID` header of every answer.
+
+In a consigne, `value` 1.0 means stop production (effacement) during the period, 0.0 no stop."""
 
 
 class ContractToken(HttpBearer):
@@ -18,7 +29,9 @@ class ContractToken(HttpBearer):
 
     def __call__(self, request: HttpRequest) -> ApiCaller:
         ip = caller_ip(request.META.get("REMOTE_ADDR", ""), request.META.get("HTTP_X_FORWARDED_FOR"))
-        return authenticate(request.META.get("HTTP_AUTHORIZATION"), ip, now())
+        caller = authenticate(request.META.get("HTTP_AUTHORIZATION"), ip, now())
+        outage.database.succeeded()
+        return caller
 
     def authenticate(self, request, token):  # pragma: no cover - __call__ does the work
         raise NotImplementedError
@@ -27,50 +40,14 @@ class ContractToken(HttpBearer):
 api = NinjaAPI(
     title="SMART OA API",
     version="1",
-    description='Consignes d\'effacement, acquiescements. Errors are {"error": code, "message": text}.',
+    description=DESCRIPTION,
     urls_namespace="api_v1",
     auth=ContractToken(),
+    docs=Swagger(settings={"validatorUrl": None}),  # no call to an outside validator: nothing leaves the site
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
-
-
-def json_error(request, status: int, code: str, message: str, headers: dict[str, str] | None = None):
-    response = api.create_response(request, {"error": code, "message": message}, status=status)
-    for name, value in (headers or {}).items():
-        response[name] = value
-    return response
-
-
-@api.exception_handler(ApiError)
-def _api_error(request, exc: ApiError):
-    return json_error(request, exc.status, exc.code, exc.message, exc.headers)
-
-
-@api.exception_handler(ValidationError)
-def _validation_error(request, exc: ValidationError):
-    details = "; ".join(
-        f"{'.'.join(str(p) for p in e.get('loc', [])[1:]) or 'body'}: {e.get('msg', 'invalid')}" for e in exc.errors
-    )
-    return json_error(request, 422, "invalid_input", details or "invalid input")
-
-
-@api.exception_handler(AuthenticationError)
-def _auth_error(request, exc):
-    return json_error(
-        request, 401, "missing_token", "Authorization: Bearer <token> is required", {"WWW-Authenticate": "Bearer"}
-    )
-
-
-HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed"}
-
-
-@api.exception_handler(HttpError)
-def _http_error(request, exc: HttpError):
-    if exc.status_code == 400:  # e.g. a body that is not JSON: malformed input, as every other one
-        return json_error(request, 422, "invalid_input", str(exc))
-    return json_error(request, exc.status_code, HTTP_ERROR_CODES.get(exc.status_code, "error"), str(exc))
-
+errors.install(api)
 
 from smartoa.api import acquiescement, effacement, history, token  # noqa: E402  (routers register on ``api``)
 

@@ -2,7 +2,8 @@
 
 One SQL statement per call, no ORM objects and no cache, so a revoked token or a removed IP is refused on the
 very next request by every worker. The same statement also returns the contract's latest consigne document,
-which is all the hot path ``GET /api/v1/effacement`` needs.
+which is all the hot path ``GET /api/v1/effacement`` needs. Refusals go through ``refusals.py`` (rate limit,
+audit and log in aggregate); a call that authenticates does nothing more.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
+from smartoa.api.errors import ApiError
+from smartoa.api.refusals import refused, tally
+from smartoa.consignes.queries import LATEST_DOCUMENT_SQL
 from smartoa.contracts.ips import client_ip
 from smartoa.contracts.tokens import hash_token, looks_like_token
 
@@ -30,24 +34,19 @@ SELECT t.id, t.contract_id, c.contract_id, t.prefix,
        CASE WHEN EXISTS (SELECT 1 FROM contracts_allowedip a
                          WHERE a.contract_id = t.contract_id AND a.address = %s) THEN 1 ELSE 0 END,
        CASE WHEN t.last_used_at IS NULL OR t.last_used_at < %s THEN 1 ELSE 0 END,
-       (SELECT v.document FROM consignes_consigneversion v WHERE v.contract_id = t.contract_id
-        ORDER BY v.delivery_day DESC, v.number DESC LIMIT 1)
+       {latest_document}
 FROM contracts_apitoken t JOIN contracts_contract c ON c.id = t.contract_id
 WHERE t.token_hash = %s
-"""
+""".format(latest_document=LATEST_DOCUMENT_SQL.format(contract="t.contract_id"))
 
 
-class ApiError(Exception):
-    """An API refusal, rendered as ``{"error": code, "message": text}`` with ``status``."""
-
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
-
-
-def unauthorized(code: str, message: str) -> ApiError:
+def unauthorized(code: str, message: str, contract: tuple[int, str] | None = None) -> ApiError:
     return ApiError(
-        401, code, message, {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{code}"'}
+        401,
+        code,
+        message,
+        {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{code}"'},
+        contract,
     )
 
 
@@ -141,10 +140,22 @@ def bearer_token(authorization: str | None) -> str:
 
 
 def authenticate(authorization: str | None, ip: str, now: datetime) -> ApiCaller:
-    """Identify the calling contract or raise ApiError (401 token problems, 403 IP not allowed).
+    """Identify the calling contract or raise ApiError (401 token problems, 403 IP not allowed, 429 after too
+    many of those from the address: see refusals.py).
 
     Changes: the token's ``last_used_at``, to within five minutes, written in batches (see LastUseBuffer).
     """
+    try:
+        caller = _identify(authorization, ip, now)
+    except ApiError as error:
+        raise refused(error, ip, now) from None
+    _last_use.flush_if_due(now)
+    if tally.since is not None:
+        tally.flush_if_due(now)
+    return caller
+
+
+def _identify(authorization: str | None, ip: str, now: datetime) -> ApiCaller:
     token = bearer_token(authorization)
     ops = connection.ops
     with connection.cursor() as cursor:
@@ -158,22 +169,18 @@ def authenticate(authorization: str | None, ip: str, now: datetime) -> ApiCaller
             ],
         )
         row = cursor.fetchone()
-        if row is None:
-            log.warning("api refused: unknown token from %s", ip)
-            raise unauthorized("unknown_token", "this token is not valid")
-        token_pk, contract_pk, contract_id, prefix, revoked, expired, ip_allowed, stale, document = row
-        if revoked:
-            log.warning("api refused: revoked token %s… of %s from %s", prefix, contract_id, ip)
-            raise unauthorized("revoked_token", "this token has been revoked; use the contract's current token")
-        if expired:
-            log.warning("api refused: expired token %s… of %s from %s", prefix, contract_id, ip)
-            raise unauthorized("expired_token", "this token has expired; generate a new one in the portal")
-        if settings.PRODUCTION and not ip_allowed:
-            log.warning("api refused: %s not allowed for %s", ip, contract_id)
-            raise ApiError(403, "ip_not_allowed", f"the address {ip} is not declared for this contract")
-        if stale:
-            _last_use.note(token_pk, now)
-    _last_use.flush_if_due(now)
+    if row is None:
+        raise unauthorized("unknown_token", "this token is not valid")
+    token_pk, contract_pk, contract_id, prefix, revoked, expired, ip_allowed, stale, document = row
+    contract = (contract_pk, contract_id)
+    if revoked:
+        raise unauthorized("revoked_token", "this token has been revoked; use the contract's current token", contract)
+    if expired:
+        raise unauthorized("expired_token", "this token has expired; generate a new one in the portal", contract)
+    if settings.PRODUCTION and not ip_allowed:
+        raise ApiError(403, "ip_not_allowed", f"the address {ip} is not declared for this contract", {}, contract)
+    if stale:
+        _last_use.note(token_pk, now)
     if isinstance(document, memoryview | bytes):
         document = bytes(document).decode()
     return ApiCaller(token_pk, contract_pk, contract_id, prefix, ip, document)

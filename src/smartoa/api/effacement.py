@@ -4,7 +4,8 @@ before Django is reached. This Django view gives the same answer through the sam
 from django.http import HttpResponse
 from ninja import Router
 
-from smartoa.api.hotpath import NOTHING_PUBLISHED
+from smartoa.api.schemas import AUTH_ERRORS, NOTHING_PUBLISHED_MESSAGE, ConsigneOut, ErrorOut
+from smartoa.domain.errors import NotFound
 
 router = Router(tags=["effacement"])
 
@@ -12,11 +13,13 @@ router = Router(tags=["effacement"])
 @router.get(
     "/effacement",
     summary="La dernière consigne publiée du contrat / the contract's latest consigne",
-    response={200: dict, 401: dict, 403: dict, 404: dict},
+    response={200: ConsigneOut, 404: ErrorOut, **AUTH_ERRORS},
 )
 def effacement(request):
-    """The latest published consigne (greatest application_date, newest version), in the seed's format."""
+    """The latest published consigne (greatest application_date, newest version), in the seed's format:
+    ``value`` 1.0 in a period means stop production (effacement), 0.0 no stop. The stored document is returned
+    byte for byte."""
     document = request.auth.latest_document
     if document is None:
-        raise NOTHING_PUBLISHED
+        raise NotFound(NOTHING_PUBLISHED_MESSAGE)
     return HttpResponse(document.encode(), content_type="application/json", headers={"Cache-Control": "no-store"})

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.http import HttpResponse
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
-from smartoa.api.acquiescement import ErrorOut
 from smartoa.api.auth import unauthorized
+from smartoa.api.schemas import AUTH_ERRORS, IsoDateTime
 from smartoa.contracts.models import ApiToken
 from smartoa.contracts.services import issue_token
 from smartoa.domain.calendar import iso
@@ -17,13 +17,13 @@ router = Router(tags=["jeton"])
 
 
 class TokenOut(Schema):
-    token: str
-    expires_at: str
+    token: str = Field(description="the new token: shown only in this response")
+    expires_at: IsoDateTime
 
 
 @router.post(
     "/token/renew",
-    response={201: TokenOut, 401: ErrorOut, 403: ErrorOut},
+    response={201: TokenOut, **AUTH_ERRORS},
     summary="Renouveler le jeton / renew the API token",
 )
 def renew_token(request, response: HttpResponse):

@@ -1,20 +1,15 @@
+"""The audit log in the admin: read-only for everyone (events can never be changed or deleted)."""
+
 from django.contrib import admin
 
 from smartoa.audit.models import AuditEvent
+from smartoa.core.admin import ReadOnlyAdmin
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("at", "action", "actor", "contract", "ip")
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("at", "action", "actor", "contract", "user", "ip")
     list_filter = ("action",)
-    search_fields = ("actor", "contract__contract_id")
-    readonly_fields = [f.name for f in AuditEvent._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    search_fields = ("actor", "contract__contract_id", "user__email")
+    list_select_related = ("contract", "user")
+    date_hierarchy = "at"

@@ -2,9 +2,12 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from smartoa.core.models import AppendOnly
 
 
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnly):
     at = models.DateTimeField(db_index=True)
     action = models.CharField(max_length=64, db_index=True)
     actor = models.CharField(max_length=200, help_text="who: an e-mail, 'cli', 'api:<token prefix>', 'system'")
@@ -15,6 +18,8 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+        verbose_name = _("événement d'audit")
+        verbose_name_plural = _("journal d'audit")
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.actor}"

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from smartoa.backoffice.forms import CurveUploadForm
 from smartoa.billing.views import contract_curve_page, statement_response
 from smartoa.contracts.models import Contract
-from smartoa.metering.services import CurveImportError, import_curves
+from smartoa.metering.parsing import CurveImportError
+from smartoa.metering.services import import_curves
 
 
 def _actor(user) -> str:

@@ -1,22 +1,39 @@
+"""Compliance results in the admin (read-only); compliance runs and compensation inputs are service-backed
+operations."""
+
+from django import forms
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from smartoa.backoffice.links import curve_link
+from smartoa.billing.compensation import DEFAULT_RULE, RULES
 from smartoa.billing.models import CompensationInput, ComplianceRun, ContractCurves, ContractMonth, EpisodeResult
+from smartoa.billing.services import record_compensation_input, run_compliance
+from smartoa.contracts.services import get_contract
+from smartoa.core.admin import Operation, ReadOnlyAdmin, actor_of
 from smartoa.core.clock import now
 from smartoa.domain.calendar import local_day_of
+from smartoa.domain.curves import parse_month
+from smartoa.metering.models import CurveImport, CurveKind
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
+class MonthForm(forms.Form):
+    month = forms.CharField(label=_("Mois (AAAA-MM)"), max_length=7)
 
-    def has_change_permission(self, request, obj=None):
-        return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+class RunCompliance(Operation):
+    name, label, form_class, on_object = "run", _("Calculer la conformité d'un mois"), MonthForm, False
+    help_text = _("Recalcule le mois pour tous les contrats ayant une consigne ; remplace les résultats du mois.")
+
+    def perform(self, request, obj, form):
+        run = run_compliance(parse_month(form.cleaned_data["month"]), actor=actor_of(request))
+        return _("%(month)s : %(contracts)s contrat(s), %(episodes)s épisode(s).") % {
+            "month": f"{run.month:%Y-%m}",
+            "contracts": run.contracts,
+            "episodes": run.episodes,
+        }
 
 
 @admin.register(ContractCurves)
@@ -27,13 +44,9 @@ class ContractCurvesAdmin(ReadOnlyAdmin):
     search_fields = ("contract_id", "name", "network_id")
     list_filter = ("sector",)
 
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
-
     @admin.display(description=_("courbe et conformité"))
     def month_link(self, obj):
-        url = reverse("backoffice:contract-curve", args=[obj.contract_id])
-        return format_html('<a href="{}?month={}">{}</a>', url, f"{local_day_of(now()):%Y-%m}", _("voir le mois"))
+        return curve_link(obj.contract_id, local_day_of(now()), _("voir le mois"))
 
     @admin.display(description=_("import"))
     def upload_link(self, obj):
@@ -42,6 +55,7 @@ class ContractCurvesAdmin(ReadOnlyAdmin):
 
 @admin.register(ComplianceRun)
 class ComplianceRunAdmin(ReadOnlyAdmin):
+    operations = (RunCompliance(),)
     list_display = (
         "month",
         "started_at",
@@ -73,8 +87,7 @@ class ContractMonthAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("graphique"))
     def chart(self, obj):
-        url = reverse("backoffice:contract-curve", args=[obj.contract.contract_id])
-        return format_html('<a href="{}?month={}">{}</a>', url, f"{obj.month:%Y-%m}", _("voir"))
+        return curve_link(obj.contract.contract_id, obj.month, _("voir"))
 
 
 @admin.register(EpisodeResult)
@@ -93,16 +106,41 @@ class EpisodeResultAdmin(ReadOnlyAdmin):
     list_select_related = ("contract",)
 
 
+class CompensationForm(forms.Form):
+    contract_id = forms.CharField(label=_("Contrat"), max_length=32)
+    month = forms.CharField(label=_("Mois (AAAA-MM)"), max_length=7)
+    price_eur_per_mwh = forms.DecimalField(label=_("Prix (€/MWh)"), max_digits=10, decimal_places=3, required=False)
+    producible_import = forms.ModelChoiceField(
+        label=_("Productible estimé (import)"),
+        queryset=CurveImport.objects.filter(kind=CurveKind.PRODUCIBLE),
+        required=False,
+    )
+    rule = forms.ChoiceField(label=_("Règle"), choices=[(name, name) for name in RULES], initial=DEFAULT_RULE)
+    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class RecordCompensation(Operation):
+    name, label, form_class, on_object = "record", _("Enregistrer des entrées de compensation"), CompensationForm, False
+    help_text = _("Remplace les entrées du contrat pour ce mois ; elles servent au prochain calcul de conformité.")
+
+    def perform(self, request, obj, form):
+        data = form.cleaned_data
+        contract = get_contract(data["contract_id"])
+        record_compensation_input(
+            contract,
+            parse_month(data["month"]),
+            price=data["price_eur_per_mwh"],
+            producible=data["producible_import"],
+            rule=data["rule"],
+            note=data["note"],
+            actor=actor_of(request),
+        )
+        return _("Entrées enregistrées : relancez le calcul de conformité du mois.")
+
+
 @admin.register(CompensationInput)
-class CompensationInputAdmin(admin.ModelAdmin):
+class CompensationInputAdmin(ReadOnlyAdmin):
     list_display = ("contract", "month", "rule", "price_eur_per_mwh", "producible_import", "recorded_at", "recorded_by")
     search_fields = ("contract__contract_id",)
-    raw_id_fields = ("contract", "producible_import")
-    readonly_fields = ("recorded_at", "recorded_by")
-
-    def save_model(self, request, obj, form, change):
-        from smartoa.core.clock import now
-
-        obj.recorded_at = now()
-        obj.recorded_by = getattr(request.user, "email", "") or request.user.get_username()
-        super().save_model(request, obj, form, change)
+    list_select_related = ("contract", "producible_import")
+    operations = (RecordCompensation(),)

@@ -63,6 +63,7 @@ class CompensationRule(Protocol):
 
 
 RULES: dict[str, CompensationRule] = {}
+DEFAULT_RULE = "producible_x_price"
 
 
 def register(rule_class):
@@ -83,7 +84,7 @@ class ProducibleTimesPrice:
     name = "producible_x_price"
 
     def compute(self, steps: StopSteps, inputs: CompensationInputs) -> CompensationResult:
-        recorded = {
+        recorded: dict[str, object] = {
             "price_eur_per_mwh": None if inputs.price_eur_per_mwh is None else str(inputs.price_eur_per_mwh),
             "producible_source": inputs.producible_source,
             "recorded_at": inputs.recorded_at,
@@ -104,11 +105,13 @@ class ProducibleTimesPrice:
         return CompensationResult(rule=self.name, status=COMPUTED, amount_eur=round(amount, 2), inputs=recorded)
 
 
-def compute(rule_name: str | None, steps: StopSteps, inputs: CompensationInputs | None) -> CompensationResult:
+def compute(rule_name: str | None, steps: StopSteps | None, inputs: CompensationInputs | None) -> CompensationResult:
     """Apply the named rule; "not computable" when no inputs were recorded or the rule is unknown."""
     if inputs is None:
         return not_computable(rule_name or "", "aucune entrée de compensation enregistrée (productible, prix)")
     rule = RULES.get(rule_name or "")
     if rule is None:
         return not_computable(rule_name or "", f"règle de compensation inconnue : {rule_name!r}")
+    if steps is None:
+        raise TypeError("a rule needs the episodes' steps")
     return rule.compute(steps, inputs)

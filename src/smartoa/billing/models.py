@@ -49,6 +49,7 @@ class ContractMonth(_Figures):
     episodes = models.PositiveIntegerField(_("épisodes"))
     days = models.JSONField(default=dict)
     inputs = models.JSONField(default=dict)
+    compensation = models.JSONField(_("compensation"), default=dict)
 
     class Meta:
         verbose_name = _("conformité mensuelle")

@@ -1,171 +1,33 @@
-"""Compliance over stored curves and consignes: evaluation of a period, and the monthly run with its results.
+"""The monthly compliance run and its stored results, from which statements are built. Callers own the
+transaction.
 
-Callers own the transaction. Episodes are attributed to the month (or day) of their start and are always
-computed whole: the grid starts one day before the period and is extended after it, as long as an episode
-runs on, so that an episode crossing the boundary keeps its true neutralised steps.
-
-Stale results: an import does not touch results; the run always recomputes, and ``stale_contracts`` says
-which contract-months have newer curves or consigne versions than the month's latest run.
+A run evaluates every contract with a consigne in the month (``evaluation.py``), stores per contract-month and
+per episode the figures, and the compensation of the contracts whose inputs are recorded. It replaces the
+month's previous results. Stale results: an import, a new consigne version or new compensation inputs do not
+touch results; ``stale_contracts`` says which contract-months changed since the month's latest run.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import numpy as np
-from django.conf import settings
 from django.db import connection
 
-from smartoa.billing.models import ComplianceRun, ContractMonth, EpisodeResult
+from smartoa.audit.services import record
+from smartoa.billing import compensation
+from smartoa.billing.evaluation import PeriodEvaluation, evaluate_period
+from smartoa.billing.models import CompensationInput, ComplianceRun, ContractMonth, EpisodeResult
 from smartoa.consignes.models import ConsigneVersion
 from smartoa.contracts.models import Contract
 from smartoa.core.clock import now
-from smartoa.domain.calendar import parse_instant
-from smartoa.domain.compliance import Evaluation, evaluate, installed_step_kwh, tolerance_per_step
-from smartoa.domain.curves import STEP_SECONDS, Grid, month_days
-from smartoa.metering.models import CurveMonth
-from smartoa.metering.services import read_dense
-
-MAX_EXTENSION_DAYS = 62
-BATCH = 500
-
-
-class BillingError(ValueError):
-    """A billing operation refused; the message is meant for the user."""
-
-
-@dataclass
-class PeriodEvaluation:
-    """Evaluation of ``contracts`` over ``grid``; the reported days are ``first``…``last``; ``selected`` marks
-    the episodes that start within them."""
-
-    first: date
-    last: date
-    grid: Grid
-    contracts: list[Contract]
-    energy: np.ndarray
-    curve_revisions: np.ndarray
-    consigne_numbers: np.ndarray
-    evaluation: Evaluation
-    selected: np.ndarray
-    tolerance_kwh: float
-    tolerance_percent: float
-
-    @property
-    def period_steps(self) -> slice:
-        return slice(
-            int(self.grid.day_starts[self.grid.day_index(self.first)]),
-            int(self.grid.day_starts[self.grid.day_index(self.last) + 1]),
-        )
-
-
-def _day_column(name: str) -> str:
-    """A date column as the driver should return it: SQLite's text as is (Django's per-row date converter is
-    the slow part of reading 300,000 rows), PostgreSQL's date (parsed in C)."""
-    quoted = connection.ops.quote_name(name)
-    return f"CAST({quoted} AS TEXT)" if connection.vendor == "sqlite" else quoted
-
-
-def _stop_grid(grid: Grid, pks: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """Consigne values per step (contract × step, float32) from each contract-day's current version, and the
-    version numbers used (contract × day, 0 = no consigne)."""
-    row_of = {pk: i for i, pk in enumerate(pks)}
-    n_days = len(grid.days)
-    numbers = np.zeros((len(pks), n_days), dtype=np.int32)
-    stop = np.zeros((len(pks), grid.n_steps), dtype=np.float32)
-    day_of = {d: i for i, d in enumerate(grid.days)} | {d.isoformat(): i for i, d in enumerate(grid.days)}
-    latest: dict[int, tuple[int, object]] = {}  # row × n_days + day -> (number, periods when it has a stop)
-    table = connection.ops.quote_name(ConsigneVersion._meta.db_table)
-    with connection.cursor() as cursor:
-        # The periods come along only for versions with a stop (about one contract-day in five).
-        cursor.execute(
-            f"SELECT contract_id, {_day_column('delivery_day')}, number, CASE WHEN has_stop THEN periods END "
-            f"FROM {table} WHERE delivery_day >= %s AND delivery_day <= %s",
-            [grid.days[0], grid.days[-1]],
-        )
-        while chunk := cursor.fetchmany(50_000):
-            for contract_pk, day, number, periods in chunk:
-                row = row_of.get(contract_pk)
-                if row is None:
-                    continue
-                key = row * n_days + day_of[day]
-                seen = latest.get(key)
-                if seen is None or seen[0] < number:
-                    latest[key] = (number, periods)
-    if latest:
-        keys = np.fromiter(latest, dtype=np.int64, count=len(latest))
-        numbers.ravel()[keys] = np.fromiter((v[0] for v in latest.values()), dtype=np.int32, count=len(latest))
-    origin, n_steps = grid.origin, grid.n_steps
-    parsed: dict[str, list] = {}
-    for key, (_, periods) in latest.items():
-        if periods is None:
-            continue
-        if isinstance(periods, str):  # SQLite: the JSON text; PostgreSQL's driver decodes jsonb itself
-            text = periods
-            if (spans := parsed.get(text)) is None:
-                spans = parsed[text] = _stop_spans(json.loads(text), origin, n_steps, grid)
-        else:
-            spans = _stop_spans(periods, origin, n_steps, grid)
-        line = stop[key // n_days]
-        for a, b, value in spans:
-            line[a:b] = value
-    return stop, numbers
-
-
-def _stop_spans(periods: list[dict], origin: int, n_steps: int, grid: Grid) -> list[tuple[int, int, float]]:
-    """(first step, end step, value) of each stop period (value > 0) of a stored version on the grid."""
-    spans = []
-    for p in periods:
-        if p["value"] > 0:
-            a = int(parse_instant(p["start_date"]).timestamp()) - origin
-            b = int(parse_instant(p["end_date"]).timestamp()) - origin
-            if a % STEP_SECONDS or b % STEP_SECONDS or not 0 <= a <= b <= STEP_SECONDS * n_steps:
-                a, b = grid.step_of(parse_instant(p["start_date"])), grid.step_of(parse_instant(p["end_date"]))
-            else:
-                a, b = a // STEP_SECONDS, b // STEP_SECONDS
-            spans.append((a, b, float(p["value"])))
-    return spans
-
-
-def tolerance_settings() -> tuple[float, float]:
-    return float(settings.SMARTOA_TOLERANCE_KWH), float(settings.SMARTOA_TOLERANCE_PERCENT)
-
-
-def evaluate_period(first: date, last: date, contracts: list[Contract], *, tolerance=None) -> PeriodEvaluation:
-    """Evaluate ``contracts`` for the days ``first``…``last`` (episodes starting in them, computed whole)."""
-    tolerance_kwh, tolerance_percent = tolerance if tolerance is not None else tolerance_settings()
-    pks = [c.pk for c in contracts]
-    power = np.array([float(c.installed_power) for c in contracts], dtype=np.float64)
-    step_kwh = installed_step_kwh(power)
-    tolerance_steps = tolerance_per_step(step_kwh, tolerance_kwh, tolerance_percent)
-    end = last + timedelta(days=1)
-    while True:
-        grid = Grid.for_days(first - timedelta(days=1), end)
-        stop, numbers = _stop_grid(grid, pks)
-        dense = read_dense(grid, pks)
-        result = evaluate(dense.energy, stop, step_kwh, tolerance_steps)
-        ep = result.episodes
-        lo = grid.day_starts[1]
-        hi = grid.day_starts[grid.day_index(last) + 1]
-        selected = (ep.start >= lo) & (ep.start < hi)
-        if not (selected & ep.open_end).any() or (end - last).days >= MAX_EXTENSION_DAYS:
-            break
-        end += timedelta(days=7)
-    return PeriodEvaluation(
-        first,
-        last,
-        grid,
-        contracts,
-        dense.energy,
-        dense.revisions,
-        numbers,
-        result,
-        selected,
-        tolerance_kwh,
-        tolerance_percent,
-    )
+from smartoa.domain.calendar import iso
+from smartoa.domain.curves import month_days
+from smartoa.domain.errors import InvalidInput, NotFound
+from smartoa.domain.text import check_text
+from smartoa.metering.models import CurveKind, CurveMonth
+from smartoa.metering.storage import read_dense
 
 
 def _contracts_for(first: date, last: date) -> list[Contract]:
@@ -181,8 +43,8 @@ def run_compliance(month: date, *, actor: str, tolerance=None) -> ComplianceRun:
     first, last = days[0], days[-1]
     contracts = _contracts_for(first, last)
     if not contracts:
-        raise BillingError(f"no consigne in {first:%Y-%m}: nothing to check")
-    period = evaluate_period(first, last, contracts, tolerance=tolerance)
+        raise NotFound("no consigne in %(month)s: nothing to check", month=f"{first:%Y-%m}")
+    period = evaluate_period(first, last, contracts, tolerance=tolerance, all_contracts=True)
     grid, ev = period.grid, period.evaluation
     ep = ev.episodes
     selected = np.flatnonzero(period.selected)
@@ -216,17 +78,17 @@ def run_compliance(month: date, *, actor: str, tolerance=None) -> ComplianceRun:
     month_value = connection.ops.adapt_datefield_value(first)
     pks = [c.pk for c in contracts]
     rows = ep.row[selected]
-    columns = dict(
-        contract_id=[pks[r] for r in rows.tolist()],
-        start=[moment(s) for s in ep.start[selected].tolist()],
-        end=[moment(s) for s in ep.end[selected].tolist()],
-        checked_steps=ep.checked[selected].tolist(),
-        breach_steps=ep.breach[selected].tolist(),
-        missing_steps=ep.missing[selected].tolist(),
-        energy_during_stop_kwh=ep.energy_checked_kwh[selected].tolist(),
-        energy_neutralised_kwh=ep.energy_neutralised_kwh[selected].tolist(),
-        excess_kwh=ep.excess_kwh[selected].tolist(),
-    )
+    columns = {
+        "contract_id": [pks[r] for r in rows.tolist()],
+        "start": [moment(s) for s in ep.start[selected].tolist()],
+        "end": [moment(s) for s in ep.end[selected].tolist()],
+        "checked_steps": ep.checked[selected].tolist(),
+        "breach_steps": ep.breach[selected].tolist(),
+        "missing_steps": ep.missing[selected].tolist(),
+        "energy_during_stop_kwh": ep.energy_checked_kwh[selected].tolist(),
+        "energy_neutralised_kwh": ep.energy_neutralised_kwh[selected].tolist(),
+        "excess_kwh": ep.excess_kwh[selected].tolist(),
+    }
     _insert(EpisodeResult, {"run_id": run.pk, "month": month_value}, columns)
 
     def sums(values):
@@ -246,7 +108,8 @@ def run_compliance(month: date, *, actor: str, tolerance=None) -> ComplianceRun:
     json_field = ContractMonth._meta.get_field("days")
     curve_revisions = period.curve_revisions.tolist()
     consigne_numbers = period.consigne_numbers.tolist()
-    days_column, inputs_column = [], []
+    compensations = _compensations(first, period)
+    days_column, inputs_column, compensation_column = [], [], []
     for r in range(len(contracts)):
         day_figures = {
             name: {"checked": c, "breach": b, "missing": m}
@@ -259,13 +122,15 @@ def run_compliance(month: date, *, actor: str, tolerance=None) -> ComplianceRun:
         }
         days_column.append(json_field.get_db_prep_save(day_figures, connection))
         inputs_column.append(json_field.get_db_prep_save(inputs, connection))
+        compensation_column.append(json_field.get_db_prep_save(compensations.get(r, NO_INPUTS), connection))
     _insert(
         ContractMonth,
         {"run_id": run.pk, "month": month_value},
-        dict(contract_id=pks, days=days_column, inputs=inputs_column, **totals),
+        dict(contract_id=pks, days=days_column, inputs=inputs_column, compensation=compensation_column, **totals),
     )
     run.finished_at = now()
     run.save(update_fields=["finished_at"])
+    record("compliance.run", actor=actor, month=f"{first:%Y-%m}", contracts=run.contracts, episodes=run.episodes)
     return run
 
 
@@ -275,7 +140,7 @@ def _insert(model, constants: dict, columns: dict[str, list]) -> None:
     names = list(constants) + list(columns)
     fields = {f.attname: f.column for f in model._meta.concrete_fields if not f.primary_key}
     if set(names) != set(fields):
-        raise ValueError(f"{model.__name__}: columns {sorted(names)} do not match {sorted(fields)}")
+        raise RuntimeError(f"{model.__name__}: columns {sorted(names)} do not match {sorted(fields)}")
     table = connection.ops.quote_name(model._meta.db_table)
     sql = (
         f"INSERT INTO {table} ({', '.join(connection.ops.quote_name(fields[n]) for n in names)}) "
@@ -288,17 +153,113 @@ def _insert(model, constants: dict, columns: dict[str, list]) -> None:
             cursor.executemany(sql, rows[a : a + 5_000])
 
 
+NO_INPUTS = compensation.compute(None, None, None).as_json()
+
+
+def _compensations(month: date, period: PeriodEvaluation) -> dict[int, dict]:
+    """The compensation (JSON-ready) of each contract row of ``period`` that has recorded inputs for the month;
+    the others are "not computable" (NO_INPUTS)."""
+    row_of = {c.pk: r for r, c in enumerate(period.contracts)}
+    recorded = CompensationInput.objects.filter(month=month).select_related("producible_import")
+    return {
+        row_of[inputs.contract_id]: _compensation(period, row_of[inputs.contract_id], inputs)
+        for inputs in recorded
+        if inputs.contract_id in row_of
+    }
+
+
+def _compensation(period: PeriodEvaluation, row: int, recorded: CompensationInput) -> dict:
+    """The compensation of contract ``row`` over the episodes ``period`` selected, with the ``recorded``
+    inputs."""
+    ev, ep = period.evaluation, period.evaluation.episodes
+    mask = np.zeros(period.grid.n_steps, dtype=bool)
+    for i in np.flatnonzero(period.selected & (ep.row == row)):
+        mask[ep.start[i] : ep.end[i]] = True
+    steps = compensation.StopSteps(
+        value=np.round(ev.stop[row, mask].astype(np.float64), 6),
+        checked=ev.checked[row, mask],
+        breach=ev.breach[row, mask],
+    )
+    producible = None
+    if recorded.producible_import_id:
+        contract_pk = period.contracts[row].pk
+        dense = read_dense(
+            period.grid, [contract_pk], kind=CurveKind.PRODUCIBLE, curve_import=recorded.producible_import_id
+        )
+        producible = dense.energy[0, mask]
+    inputs = compensation.CompensationInputs(
+        price_eur_per_mwh=recorded.price_eur_per_mwh,
+        producible_kwh=producible,
+        producible_source=str(recorded.producible_import) if recorded.producible_import_id else None,
+        recorded_at=iso(recorded.recorded_at),
+        recorded_by=recorded.recorded_by,
+    )
+    return compensation.compute(recorded.rule, steps, inputs).as_json()
+
+
+def record_compensation_input(
+    contract: Contract,
+    month: date,
+    *,
+    actor: str,
+    price: Decimal | None = None,
+    producible=None,
+    rule: str = compensation.DEFAULT_RULE,
+    note: str = "",
+) -> CompensationInput:
+    """Record (or replace) the inputs of a contract-month's compensation: a price (€/MWh) and an estimated
+    producible curve (an import of kind ``producible``). Used at the month's next compliance run."""
+    month = month.replace(day=1)
+    if rule not in compensation.RULES:
+        raise InvalidInput("unknown compensation rule %(rule)r", rule=rule)
+    if price is not None and (not price.is_finite() or price < 0 or price >= Decimal("1e7")):
+        raise InvalidInput("the price must be a number of €/MWh between 0 and 10,000,000")
+    if producible is not None and producible.kind != CurveKind.PRODUCIBLE:
+        raise InvalidInput("import %(source)s is not an estimated producible curve", source=str(producible))
+    note = check_text(note, field="note", max_length=2000, multiline=True)
+    record_, created = CompensationInput.objects.update_or_create(
+        contract=contract,
+        month=month,
+        defaults={
+            "rule": rule,
+            "price_eur_per_mwh": price,
+            "producible_import": producible,
+            "recorded_at": now(),
+            "recorded_by": actor,
+            "note": note,
+        },
+    )
+    record(
+        "compensation.recorded",
+        actor=actor,
+        contract=contract,
+        month=f"{month:%Y-%m}",
+        price=None if price is None else str(price),
+        producible_import=getattr(producible, "pk", None),
+        rule=rule,
+        created=created,
+    )
+    return record_
+
+
 def latest_run(month: date) -> ComplianceRun | None:
     return ComplianceRun.objects.filter(month=month.replace(day=1)).order_by("-started_at", "-id").first()
 
 
-def stale_contracts(run: ComplianceRun) -> set[int]:
-    """Contracts whose curves or consignes for the run's month (± a day) changed after the run started."""
+def stale_contracts(run: ComplianceRun, contract_pks: list[int] | None = None) -> set[int]:
+    """Contracts (of ``contract_pks`` only, when given) whose curves or consignes for the run's month (± a day),
+    or compensation inputs, changed after the run started."""
     days = month_days(run.month)
     window = (days[0] - timedelta(days=1), days[-1] + timedelta(days=1))
     months = {window[0].replace(day=1), run.month, window[1].replace(day=1)}
-    curves = CurveMonth.objects.filter(curve_import__received_at__gt=run.started_at, month__in=months)
-    versions = ConsigneVersion.objects.filter(created_at__gt=run.started_at, delivery_day__range=window)
-    return set(curves.values_list("contract_id", flat=True).distinct()) | set(
-        versions.values_list("contract_id", flat=True).distinct()
-    )
+    queries = [
+        CurveMonth.objects.filter(curve_import__received_at__gt=run.started_at, month__in=months),
+        ConsigneVersion.objects.filter(created_at__gt=run.started_at, delivery_day__range=window),
+        CompensationInput.objects.filter(recorded_at__gt=run.started_at, month=run.month),
+    ]
+    stale: set[int] = set()
+    for query in queries:
+        if contract_pks is not None:
+            query = query.filter(contract_id__in=contract_pks)
+        stale.update(query.values_list("contract_id", flat=True).distinct())
+    return stale

@@ -1,4 +1,5 @@
-"""Monthly billing elements (relevés), one per contract, from the month's latest compliance run.
+"""Monthly billing elements (relevés), one per contract, from the stored results of the month's latest
+compliance run (nothing is evaluated again here).
 
 JSON holds one nested document per contract; CSV and XLSX hold the same figures as lines (one per episode,
 then one ``total`` line) from the single column definition ``COLUMNS``.
@@ -9,17 +10,13 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-import numpy as np
-
-from smartoa.billing import compensation
-from smartoa.billing.models import CompensationInput, ContractMonth, EpisodeResult
-from smartoa.billing.services import BillingError, evaluate_period, latest_run, stale_contracts
-from smartoa.consignes.models import Acknowledgment, ConsigneVersion
+from smartoa.billing.models import ContractMonth, EpisodeResult
+from smartoa.billing.services import NO_INPUTS, latest_run, stale_contracts
+from smartoa.consignes.queries import current_rows
 from smartoa.domain.calendar import iso
 from smartoa.domain.curves import month_days
+from smartoa.domain.errors import NotFound
 from smartoa.exports.writers import Column, render
-from smartoa.metering.models import CurveKind
-from smartoa.metering.services import read_dense
 
 FIGURES = (
     "checked_steps",
@@ -57,75 +54,38 @@ def _figures(obj) -> dict:
     return out
 
 
-def _acknowledgments(first: date, last: date, contract_pks: set[int]) -> dict[int, tuple[list, list]]:
-    """Per contract: (days acknowledged, days not acknowledged) among the month's days with a consigne; a day
-    is acknowledged when its consigne's current version is."""
-    current: dict[int, tuple[int, int, int, date]] = {}
-    versions = ConsigneVersion.objects.filter(delivery_day__range=(first, last), contract_id__in=contract_pks)
-    for vid, consigne, contract, day, number in versions.values_list(
-        "id", "consigne_id", "contract_id", "delivery_day", "number"
-    ).iterator(chunk_size=20_000):
-        if consigne not in current or current[consigne][1] < number:
-            current[consigne] = (vid, number, contract, day)
-    acknowledged = set(
-        Acknowledgment.objects.filter(consigne__delivery_day__range=(first, last)).values_list("version_id", flat=True)
-    )
+def acknowledgment_days(first: date, last: date, contract_pks: list[int]) -> dict[int, tuple[list, list]]:
+    """Per contract: (days acknowledged, days not acknowledged) among the days in [first, last] with a consigne;
+    a day is acknowledged when its consigne's current version is."""
     result: dict[int, tuple[list, list]] = defaultdict(lambda: ([], []))
-    for vid, _, contract, day in current.values():
-        result[contract][0 if vid in acknowledged else 1].append(day)
+    for contract_pk, day, _, _, acknowledged in current_rows(first, last, contract_pks, acknowledged=True):
+        result[contract_pk][0 if acknowledged else 1].append(day)
     return {k: (sorted(a), sorted(n)) for k, (a, n) in result.items()}
 
 
-def _compensation(month: date, contract, record: CompensationInput | None) -> dict:
-    if record is None:
-        return compensation.compute(None, None, None).as_json()
-    days = month_days(month)
-    period = evaluate_period(days[0], days[-1], [contract])
-    ev = period.evaluation
-    ep = ev.episodes
-    mask = np.zeros(period.grid.n_steps, dtype=bool)
-    for i in np.flatnonzero(period.selected):
-        mask[ep.start[i] : ep.end[i]] = True
-    steps = compensation.StopSteps(
-        value=np.round(ev.stop[0, mask].astype(np.float64), 6), checked=ev.checked[0, mask], breach=ev.breach[0, mask]
-    )
-    producible = None
-    if record.producible_import_id:
-        dense = read_dense(
-            period.grid, [contract.pk], kind=CurveKind.PRODUCIBLE, curve_import=record.producible_import_id
-        )
-        producible = dense.energy[0, mask]
-    inputs = compensation.CompensationInputs(
-        price_eur_per_mwh=record.price_eur_per_mwh,
-        producible_kwh=producible,
-        producible_source=str(record.producible_import) if record.producible_import_id else None,
-        recorded_at=iso(record.recorded_at),
-        recorded_by=record.recorded_by,
-    )
-    return compensation.compute(record.rule, steps, inputs).as_json()
-
-
 def build_statements(month: date, contract_ids: list[str] | None = None) -> list[dict]:
-    """The month's statements (one per contract with a result in the latest run), as JSON-ready dicts."""
+    """The month's statements, built from the stored results of its latest compliance run (one per contract
+    with a result, of ``contract_ids`` only when given), as JSON-ready dicts. NotFound without a run."""
     days = month_days(month)
     first, last = days[0], days[-1]
     run = latest_run(first)
     if run is None:
-        raise BillingError(f"no compliance run for {first:%Y-%m}: run 'smartoa compliance run --month {first:%Y-%m}'")
-    months = ContractMonth.objects.filter(run=run).select_related("contract").order_by("contract__contract_id")
+        raise NotFound(
+            "no compliance run for %(month)s: run 'smartoa compliance run --month %(month)s'", month=f"{first:%Y-%m}"
+        )
+    query = ContractMonth.objects.filter(run=run).select_related("contract").order_by("contract__contract_id")
     if contract_ids is not None:
-        months = months.filter(contract__contract_id__in=contract_ids)
-    months = list(months)
-    pks = {m.contract_id for m in months}
+        query = query.filter(contract__contract_id__in=contract_ids)
+    months = list(query)
+    pks = [m.contract_id for m in months]
+    one_by_one = contract_ids is not None
     episodes = defaultdict(list)
-    for e in EpisodeResult.objects.filter(run=run, contract_id__in=pks).order_by("contract_id", "start"):
+    for e in EpisodeResult.objects.filter(run=run, **({"contract_id__in": pks} if one_by_one else {})).order_by(
+        "contract_id", "start"
+    ):
         episodes[e.contract_id].append({"start": iso(e.start), "end": iso(e.end), **_figures(e)})
-    acks = _acknowledgments(first, last, pks)
-    stale = stale_contracts(run)
-    inputs = {
-        c.contract_id: c
-        for c in CompensationInput.objects.filter(month=first, contract_id__in=pks).select_related("producible_import")
-    }
+    acks = acknowledgment_days(first, last, pks)
+    stale = stale_contracts(run, pks if one_by_one else None)
     statements = []
     for m in months:
         done, pending = acks.get(m.contract_id, ([], []))
@@ -147,7 +107,7 @@ def build_statements(month: date, contract_ids: list[str] | None = None) -> list
                     "days_acknowledged": len(done),
                     "days_not_acknowledged": len(pending),
                 },
-                "compensation": _compensation(first, m.contract, inputs.get(m.contract_id)),
+                "compensation": m.compensation or NO_INPUTS,
                 "inputs": m.inputs,
             }
         )

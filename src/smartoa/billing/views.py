@@ -13,11 +13,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from smartoa.billing.services import BillingError, evaluate_period, latest_run, stale_contracts
+from smartoa.billing.evaluation import evaluate_period
+from smartoa.billing.services import latest_run, stale_contracts
 from smartoa.billing.statements import build_statements, render_statement, statement_filename
 from smartoa.core.clock import now
 from smartoa.domain.calendar import iso, local_day_of, parse_day
 from smartoa.domain.curves import month_days, parse_month
+from smartoa.domain.errors import UserError
 from smartoa.exports.writers import FORMATS
 
 
@@ -80,7 +82,7 @@ def curve_context(contract, *, day: date | None = None, month: date | None = Non
         "episodes": episodes,
         "totals": totals,
         "run": run,
-        "stale": run is not None and contract.pk in stale_contracts(run),
+        "stale": run is not None and contract.pk in stale_contracts(run, [contract.pk]),
         "formats": sorted(FORMATS),
         "previous": (first - timedelta(days=1)) if day else (month_first - timedelta(days=1)).replace(day=1),
         "next": (last + timedelta(days=1)),
@@ -94,7 +96,7 @@ def parse_period(request) -> tuple[date | None, date | None]:
             return parse_day(request.GET["day"]), None
         if request.GET.get("month"):
             return None, parse_month(request.GET["month"])
-    except ValueError as exc:
+    except UserError as exc:
         raise Http404(str(exc)) from None
     return None, local_day_of(now()).replace(day=1)
 
@@ -121,7 +123,7 @@ def statement_response(contract, month_text: str, fmt: str) -> HttpResponse:
     try:
         month = parse_month(month_text)
         [statement] = build_statements(month, [contract.contract_id]) or [None]
-    except (ValueError, BillingError) as exc:
+    except UserError as exc:
         raise Http404(str(exc)) from None
     if statement is None:
         raise Http404("no statement for this contract and month")

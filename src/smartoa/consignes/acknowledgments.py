@@ -1,7 +1,7 @@
 """Acknowledgments (acquiescements) of a day's consigne. Callers own the transaction.
 
-Rows are append-only. A day is acknowledged when an acknowledgment names the consigne's current (highest)
-version: acknowledging again before HLAR records a new row (the "change"); a newer version voids earlier ones.
+Rows are append-only. A day is acknowledged when an acknowledgment names the consigne's current version:
+acknowledging again before HLAR records a new row (the "change"); a newer version voids earlier ones.
 Locked from HLAR on.
 """
 
@@ -12,12 +12,11 @@ from datetime import date, datetime
 
 from smartoa.audit.services import record
 from smartoa.consignes.deadlines import hlar_for
-from smartoa.consignes.errors import DeadlinePassed, NotPublished, StaleVersion
 from smartoa.consignes.models import Acknowledgment, Consigne, ConsigneVersion
-from smartoa.contracts.models import Contract
 from smartoa.core.clock import now
 from smartoa.domain.calendar import iso
 from smartoa.domain.deadlines import is_open
+from smartoa.domain.errors import DeadlinePassed, NotFound, StaleVersion
 
 
 @dataclass(frozen=True)
@@ -42,29 +41,24 @@ class AcknowledgmentState:
         }
 
 
-def _consigne(target, day: date | None, *, lock: bool) -> Consigne:
-    """The consigne ``target`` (a Consigne, or a contract or its pk with ``day``), optionally row-locked."""
+def _consigne(contract, day: date, *, lock: bool) -> tuple[Consigne, ConsigneVersion]:
+    """The consigne of ``contract`` (a Contract or its pk) for ``day`` and its current version, the consigne
+    optionally row-locked; NotFound if none.
+
+    The lock is taken on the consigne alone, and its current version read after it: a join locked together
+    would be re-checked by PostgreSQL against the version a concurrent modification just replaced, and lose the
+    row."""
     query = Consigne.objects.select_for_update() if lock else Consigne.objects.all()
-    if isinstance(target, Consigne):
-        query = query.filter(pk=target.pk)
-        label = str(target)
-    else:
-        contract_pk = target.pk if isinstance(target, Contract) else target
-        query = query.filter(contract_id=contract_pk, delivery_day=day)
-        label = f"{getattr(target, 'contract_id', 'this contract')} {day}"
-    consigne = query.select_related("contract").first()
-    if consigne is None:
-        raise NotPublished(f"no consigne has been published for {label}")
-    return consigne
-
-
-def _current_version(consigne: Consigne) -> ConsigneVersion:
-    return ConsigneVersion.objects.filter(consigne=consigne).order_by("-number").first()
+    contract_pk = getattr(contract, "pk", contract)
+    consigne = query.filter(contract_id=contract_pk, delivery_day=day).first()
+    if consigne is None or consigne.current_version_id is None:
+        raise NotFound("no consigne has been published for %(day)s", day=day.isoformat())
+    return consigne, ConsigneVersion.objects.get(pk=consigne.current_version_id)
 
 
 def acknowledge(
-    target,
-    day: date | None = None,
+    contract,
+    day: date,
     *,
     actor: str,
     channel: str,
@@ -73,21 +67,25 @@ def acknowledge(
     user=None,
     version_number: int | None = None,
 ) -> Acknowledgment:
-    """Acknowledge the current version of a day's consigne (``target``: a Consigne, or a contract + ``day``).
+    """Acknowledge the current version of ``contract``'s consigne of ``day`` (a Contract or its pk).
 
     Locks the consigne first, so a concurrent modification is either fully before or fully after.
-    Raises NotPublished, DeadlinePassed (from HLAR on) or StaleVersion (``version_number`` not current).
+    Raises NotFound, DeadlinePassed (from HLAR on) or StaleVersion (``version_number`` not current).
     """
-    consigne = _consigne(target, day, lock=True)
+    consigne, current = _consigne(contract, day, lock=True)
     moment = now()
-    deadline = hlar_for(consigne.delivery_day)
+    deadline = hlar_for(day)
     if not is_open(moment, deadline):
-        raise DeadlinePassed(f"acknowledgments for {consigne.delivery_day} closed at HLAR {iso(deadline)}")
-    current = _current_version(consigne)
+        raise DeadlinePassed(
+            "acknowledgments for %(day)s closed at HLAR %(deadline)s", day=day.isoformat(), deadline=iso(deadline)
+        )
     if version_number is not None and version_number != current.number:
         raise StaleVersion(
-            f"version {version_number} is not the current version of {consigne.delivery_day} "
-            f"(current: {current.number}); read the consigne again and acknowledge it"
+            "version %(version)s is not the current version of %(day)s (current: %(current)s); "
+            "read the consigne again and acknowledge it",
+            version=version_number,
+            day=day.isoformat(),
+            current=current.number,
         )
     ack = Acknowledgment.objects.create(
         consigne=consigne,
@@ -102,10 +100,10 @@ def acknowledge(
     record(
         "consigne.acknowledged",
         actor=actor,
-        contract=consigne.contract,
+        contract=consigne.contract_id,
         user=user,
-        ip=ip or None,
-        day=str(consigne.delivery_day),
+        ip=ip,
+        day=day.isoformat(),
         version=current.number,
         channel=channel,
     )
@@ -113,9 +111,8 @@ def acknowledge(
 
 
 def acknowledgment_state(contract, day: date) -> AcknowledgmentState:
-    """Where the acknowledgment of ``contract``'s consigne of ``day`` stands (NotPublished if none)."""
-    consigne = _consigne(contract, day, lock=False)
-    current = _current_version(consigne)
+    """Where the acknowledgment of ``contract``'s consigne of ``day`` stands (NotFound if none)."""
+    consigne, current = _consigne(contract, day, lock=False)
     latest = (
         Acknowledgment.objects.filter(consigne=consigne)
         .select_related("version")
@@ -125,7 +122,7 @@ def acknowledgment_state(contract, day: date) -> AcknowledgmentState:
     deadline = hlar_for(day)
     return AcknowledgmentState(
         application_date=day,
-        acknowledged=Acknowledgment.objects.filter(consigne=consigne, version=current).exists(),
+        acknowledged=latest is not None and Acknowledgment.objects.filter(version=current).exists(),
         version=current.number,
         acknowledged_version=latest.version.number if latest else None,
         acknowledged_at=latest.acknowledged_at if latest else None,

@@ -1,31 +1,105 @@
+"""Consignes in the admin: read-only lists (versions and acknowledgments can never be changed or deleted by
+anyone); publication, incident modification and HLAR are service-backed operations, as on the command line."""
+
+from __future__ import annotations
+
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from smartoa.consignes.deadlines import parse_hhmm, set_hlar
 from smartoa.consignes.models import Acknowledgment, Consigne, ConsigneVersion, HlarOverride
+from smartoa.consignes.services import load_documents, modify, publish
+from smartoa.core.admin import Operation, ReadOnlyAdmin, ReadOnlyInline, actor_of
+from smartoa.domain.calendar import iso, parse_day
 
 
-class VersionInline(admin.TabularInline):
+class VersionInline(ReadOnlyInline):
     model = ConsigneVersion
+    fk_name = "consigne"
     fields = ("number", "created_at", "created_by", "reason", "has_stop")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
 
-    def has_add_permission(self, request, obj=None):
-        return False
+
+class DocumentsForm(forms.Form):
+    file = forms.FileField(label=_("Consignes (JSON, un document ou une liste, au format de l'API)"))
+
+    def clean_file(self):
+        try:
+            return self.cleaned_data["file"].read().decode("utf-8")
+        except UnicodeDecodeError:
+            raise forms.ValidationError(_("Le fichier doit être encodé en UTF-8.")) from None
+
+
+class ModifyForm(DocumentsForm):
+    reason = forms.CharField(label=_("Motif de la modification"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class Publish(Operation):
+    name, label, form_class, on_object = "publish", _("Publier des consignes (JSON)"), DocumentsForm, False
+    help_text = _("Tout ou rien : une consigne invalide ou déjà publiée refuse tout le fichier.")
+
+    def perform(self, request, obj, form):
+        published = publish(load_documents(form.cleaned_data["file"]), actor=actor_of(request))
+        return _("%(n)s consigne(s) publiée(s).") % {"n": len(published)}
+
+
+class Modify(Operation):
+    name, label, form_class, on_object = "modify", _("Modification sur incident (JSON)"), ModifyForm, False
+    help_text = _(
+        "Crée une nouvelle version de chaque consigne, jusqu'à HLAR − 30 min ; les acquiescements précédents "
+        "sont annulés et les comptes prévenus."
+    )
+
+    def perform(self, request, obj, form):
+        documents = load_documents(form.cleaned_data["file"], action="changed")
+        versions = modify(documents, reason=form.cleaned_data["reason"], actor=actor_of(request))
+        return _("%(n)s consigne(s) modifiée(s).") % {"n": len(versions)}
 
 
 @admin.register(Consigne)
-class ConsigneAdmin(admin.ModelAdmin):
-    list_display = ("contract", "delivery_day")
+class ConsigneAdmin(ReadOnlyAdmin):
+    list_display = ("contract", "delivery_day", "current_version")
     list_filter = ("delivery_day",)
     search_fields = ("contract__contract_id",)
+    list_select_related = ("contract", "current_version")
     inlines = [VersionInline]
+    operations = (Publish(), Modify())
+
+
+@admin.register(ConsigneVersion)
+class ConsigneVersionAdmin(ReadOnlyAdmin):
+    list_display = ("consigne", "number", "created_at", "created_by", "has_stop")
+    list_filter = ("delivery_day", "has_stop")
+    search_fields = ("contract__contract_id",)
+    list_select_related = ("consigne", "consigne__contract")
 
 
 @admin.register(Acknowledgment)
-class AcknowledgmentAdmin(admin.ModelAdmin):
+class AcknowledgmentAdmin(ReadOnlyAdmin):
     list_display = ("consigne", "version", "acknowledged_at", "channel", "actor", "ip")
-    readonly_fields = [f.name for f in Acknowledgment._meta.fields]
+    list_filter = ("channel",)
+    search_fields = ("consigne__contract__contract_id", "actor")
+    list_select_related = ("consigne", "consigne__contract", "version", "version__consigne")
 
 
-admin.site.register(HlarOverride)
+class HlarForm(forms.Form):
+    day = forms.CharField(label=_("Jour de livraison J (AAAA-MM-JJ)"), max_length=10)
+    time = forms.CharField(label=_("HLAR, heure locale la veille (HH:MM)"), max_length=5)
+    force = forms.BooleanField(label=_("Forcer même si l'HLAR actuelle ou la nouvelle est passée"), required=False)
+
+
+class SetHlar(Operation):
+    name, label, form_class, on_object = "set", _("Fixer l'HLAR d'un jour"), HlarForm, False
+    help_text = _("Déplace aussi la limite des modifications (HLAR − 30 min) et des acquiescements.")
+
+    def perform(self, request, obj, form):
+        day, at = parse_day(form.cleaned_data["day"]), parse_hhmm(form.cleaned_data["time"])
+        _previous, new = set_hlar(day, at, actor=actor_of(request), force=form.cleaned_data["force"])
+        return _("HLAR du %(day)s : %(hlar)s.") % {"day": day.isoformat(), "hlar": iso(new)}
+
+
+@admin.register(HlarOverride)
+class HlarOverrideAdmin(ReadOnlyAdmin):
+    list_display = ("delivery_day", "hlar_at", "set_at", "set_by")
+    operations = (SetHlar(),)

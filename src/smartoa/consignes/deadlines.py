@@ -7,11 +7,11 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 
 from smartoa.audit.services import record
-from smartoa.consignes.errors import ConsigneError
 from smartoa.consignes.models import HlarOverride
 from smartoa.core.clock import now
 from smartoa.domain import deadlines
 from smartoa.domain.calendar import iso
+from smartoa.domain.errors import Conflict, DeadlinePassed, InvalidInput
 
 
 def hlar_for(day: date) -> datetime:
@@ -31,26 +31,35 @@ def hlars_for(days) -> dict[date, datetime]:
     return {day: deadlines.hlar(day, settings.SMARTOA_HLAR_DEFAULT, overrides.get(day)) for day in set(days)}
 
 
+def parse_hhmm(text: str) -> time:
+    """A local time written HH:MM; InvalidInput otherwise."""
+    try:
+        if not isinstance(text, str) or len(text) != 5 or text[2] != ":":
+            raise ValueError
+        return time.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("%(text)r is not a time HH:MM", text=str(text)[:20]) from None
+
+
 def set_hlar(day: date, at: time, *, actor: str, force: bool = False) -> tuple[datetime, datetime]:
     """Set (postpone) the HLAR of ``day`` to local ``at`` on D−1; returns (previous HLAR, new HLAR).
 
     Refuses, unless ``force``, when the day's current HLAR has already passed or the new one is already past
     (either would reopen or lock the day behind the producers' backs).
     """
-    try:
-        new = deadlines.local_time_on(day - timedelta(days=1), at)
-    except ValueError as exc:
-        raise ConsigneError(str(exc)) from None
+    new = deadlines.local_time_on(day - timedelta(days=1), at)
     previous = hlar_for(day)
     moment = now()
     if not force:
         if not deadlines.is_open(moment, previous):
-            raise ConsigneError(
-                f"the HLAR of {day} already passed at {iso(previous)}; acknowledgments are locked "
-                "(use --force to change it anyway)"
+            raise DeadlinePassed(
+                "the HLAR of %(day)s already passed at %(hlar)s; acknowledgments are locked "
+                "(force it to change it anyway)",
+                day=day.isoformat(),
+                hlar=iso(previous),
             )
         if not deadlines.is_open(moment, new):
-            raise ConsigneError(f"{iso(new)} is already past (use --force to set it anyway)")
+            raise Conflict("%(hlar)s is already past (force it to set it anyway)", hlar=iso(new))
     HlarOverride.objects.update_or_create(
         delivery_day=day, defaults={"hlar_at": new, "set_at": moment, "set_by": actor}
     )

@@ -8,13 +8,13 @@ from datetime import date
 
 from django.conf import settings
 
-from smartoa.consignes.errors import ConsigneError
 from smartoa.consignes.models import Consigne
-from smartoa.consignes.services import contracts_by_id, publish
+from smartoa.consignes.services import publish
 from smartoa.contracts.models import Contract
-from smartoa.contracts.services import eligible_contracts
+from smartoa.contracts.services import contracts_by_id, eligible_contracts
+from smartoa.domain.errors import InvalidInput, NotFound
 from smartoa.domain.generation import describe, generate_periods
-from smartoa.domain.prices import PriceFileError, parse_prices
+from smartoa.domain.prices import parse_prices
 from smartoa.domain.schedule import ConsigneDocument, Period
 
 
@@ -45,7 +45,7 @@ class GenerationPlan:
 
 def parse_exclusions(text: str) -> list[str]:
     """Contract ids from ``ID,ID`` or one-per-line text (blank lines and # comments ignored)."""
-    ids = []
+    ids: list[str] = []
     for line in text.splitlines():
         line = line.split("#", 1)[0]
         ids.extend(part.strip() for part in line.split(",") if part.strip())
@@ -53,18 +53,15 @@ def parse_exclusions(text: str) -> list[str]:
 
 
 def plan_generation(prices_text: str, day: date, *, exclude=(), threshold: float | None = None) -> GenerationPlan:
-    """Build (without writing) the day's consignes from a price file. ConsigneError on a bad file or an
-    unknown excluded id."""
+    """Build (without writing) the day's consignes from a price file. InvalidInput on a bad file, NotFound for
+    an unknown excluded id."""
     threshold = settings.SMARTOA_PRICE_THRESHOLD if threshold is None else threshold
-    try:
-        prices = parse_prices(prices_text, day)
-    except PriceFileError as exc:
-        raise ConsigneError(str(exc)) from None
+    prices = parse_prices(prices_text, day)
     periods = generate_periods(day, prices, threshold)
     excluded = set(exclude)
     unknown = sorted(excluded - contracts_by_id(excluded).keys())
     if unknown:
-        raise ConsigneError(f"unknown contract(s) to exclude: {', '.join(unknown)}")
+        raise NotFound("unknown contract(s) to exclude: %(ids)s", ids=", ".join(u[:40] for u in unknown[:20]))
     eligible = eligible_contracts(day)
     published = set(Consigne.objects.filter(delivery_day=day).values_list("contract_id", flat=True).iterator())
     chosen = [c for c in eligible if c.contract_id not in excluded]
@@ -81,5 +78,5 @@ def plan_generation(prices_text: str, day: date, *, exclude=(), threshold: float
 def publish_plan(plan: GenerationPlan, *, actor: str):
     """Publish the plan's consignes (first versions); refused if any is already published."""
     if not plan.contracts:
-        raise ConsigneError(f"no eligible contract left to publish for {plan.day}")
+        raise InvalidInput("no eligible contract left to publish for %(day)s", day=plan.day.isoformat())
     return publish(plan.documents(), actor=actor, contracts={c.contract_id: c for c in plan.contracts})

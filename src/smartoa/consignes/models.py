@@ -5,13 +5,27 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from smartoa.core.models import AppendOnly
+
 
 class Consigne(models.Model):
-    """The stop order of one contract for one delivery day; its content lives in versions (the current one is
-    the highest ``number``)."""
+    """The stop order of one contract for one delivery day; its content lives in versions.
+
+    ``current_version`` (the highest-numbered one) is a stored fact, written only by publication and
+    modification (``consignes/services.py``) and read through ``consignes/queries.py``. It is empty only inside
+    the publishing transaction, between the consigne's row and its first version's.
+    """
 
     contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="consignes")
     delivery_day = models.DateField(_("date de livraison"))
+    current_version = models.OneToOneField(
+        "ConsigneVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("version en vigueur"),
+    )
 
     class Meta:
         verbose_name = _("consigne")
@@ -23,15 +37,13 @@ class Consigne(models.Model):
         return f"{self.contract_id} {self.delivery_day}"
 
 
-class ImmutableError(Exception):
-    """Raised on an attempt to change or delete a published version."""
-
-
-class ConsigneVersion(models.Model):
+class ConsigneVersion(AppendOnly):
     """One published state of a consigne. Never changed or deleted once written.
 
     ``document`` holds the exact API JSON (written once at publication, served as is by the hot path).
     """
+
+    immutable_reason = "publish a new version"
 
     consigne = models.ForeignKey(Consigne, on_delete=models.PROTECT, related_name="versions")
     # Copies of the consigne's keys, so that the API's hot path finds the latest document with one index.
@@ -54,17 +66,12 @@ class ConsigneVersion(models.Model):
     def __str__(self):
         return f"{self.consigne} v{self.number}"
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ImmutableError("a published consigne version cannot be changed; publish a new version")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise ImmutableError("a published consigne version cannot be deleted")
+class Acknowledgment(AppendOnly):
+    """A producer's acknowledgment (acquiescement) of one version of a day's consigne. Never changed or
+    deleted: acknowledging again adds a row."""
 
-
-class Acknowledgment(models.Model):
-    """A producer's acknowledgment (acquiescement) of one version of a day's consigne."""
+    immutable_reason = "acknowledge again"
 
     class Channel(models.TextChoices):
         API = "api", "API"

@@ -1,13 +1,13 @@
-"""Consigne services: publication, incident modification, version history. Callers own the transaction.
+"""Consigne services: publication and incident modification, the only writers of versions and of each
+consigne's current version. Callers own the transaction.
 
 Acknowledgments live in ``acknowledgments.py``, HLAR in ``deadlines.py``, generation from prices in
-``generation.py``; their public functions are re-exported here.
+``generation.py``; reading the current versions in ``queries.py``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -16,29 +16,20 @@ from django.db import connection
 
 from smartoa.audit.services import record
 from smartoa.consignes.deadlines import cutoff_for_hlar, hlars_for
-from smartoa.consignes.errors import ConsigneError, DeadlinePassed, NotPublished
 from smartoa.consignes.models import Consigne, ConsigneVersion
+from smartoa.consignes.queries import current_numbers
 from smartoa.contracts.models import Contract
+from smartoa.contracts.services import contracts_by_id
 from smartoa.core.clock import now
+from smartoa.core.sql import chunks
 from smartoa.domain.calendar import iso
+from smartoa.domain.errors import Conflict, DeadlinePassed, InvalidInput, NotFound, UserError
 from smartoa.domain.schedule import ConsigneDocument, ScheduleError, parse_document, render_document
+from smartoa.domain.text import check_text, is_contract_id
 from smartoa.notifications.services import notify_consignes_changed
 
-CHUNK = 500  # ids per IN (...) query: SQLite allows 999 parameters per statement here
 SHOWN = 20  # ids named in a refusal message before "… and N more"
-
-
-def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def contracts_by_id(contract_ids: Iterable[str]) -> dict[str, Contract]:
-    """The contracts with these ids (any number of ids), keyed by id."""
-    found: dict[str, Contract] = {}
-    for part in chunks(sorted(set(contract_ids))):
-        found.update((c.contract_id, c) for c in Contract.objects.filter(contract_id__in=part))
-    return found
+MAX_REASON = 1000
 
 
 def _named(items: list[str]) -> str:
@@ -49,16 +40,13 @@ def _named(items: list[str]) -> str:
 def load_documents(text: str, *, action: str = "published") -> list[ConsigneDocument]:
     """Parse a publication file (one document or a list, API format) and validate every document.
 
-    Raises ConsigneError naming every bad document; checks contracts exist and are not repeated.
+    Raises InvalidInput naming every bad document; checks contracts exist and are not repeated.
     """
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConsigneError(f"not valid JSON: {exc}") from None
+    raw = parse_json(text)
     items = raw if isinstance(raw, list) else [raw]
     if not items:
-        raise ConsigneError("the file holds no consigne")
-    ids = [item.get("id") for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)]
+        raise InvalidInput("the file holds no consigne")
+    ids = [str(item["id"]) for item in items if isinstance(item, dict) and is_contract_id(item.get("id"))]
     sectors = {cid: c.sector for cid, c in contracts_by_id(ids).items()}
     documents, errors, seen = [], [], set()
     for n, item in enumerate(items, start=1):
@@ -74,8 +62,21 @@ def load_documents(text: str, *, action: str = "published") -> list[ConsigneDocu
         seen.add((doc.contract_id, doc.delivery_day))
         documents.append(doc)
     if errors:
-        raise ConsigneError(f"nothing was {action}:\n" + "\n".join(errors))
+        raise InvalidInput(f"nothing was {action}:\n" + "\n".join(errors))
     return documents
+
+
+def parse_json(text: str) -> object:
+    """The JSON value of ``text``; InvalidInput (never a crash) for malformed, too deeply nested or too large
+    input."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput("not valid JSON: %(problem)s", problem=str(exc)) from None
+    except RecursionError:
+        raise InvalidInput("not accepted: the JSON is nested too deeply") from None
+    except ValueError as exc:  # json's own refusal of an integer of thousands of digits
+        raise InvalidInput("not accepted: %(problem)s", problem=str(exc)) from None
 
 
 class VersionFactory:
@@ -142,6 +143,11 @@ class Published:
 
 
 _CONSIGNE_INSERT = f"INSERT INTO {Consigne._meta.db_table} (contract_id, delivery_day) VALUES (%s, %s)"
+_SET_FIRST_CURRENT = (
+    f"UPDATE {Consigne._meta.db_table} SET current_version_id = (SELECT v.id FROM {ConsigneVersion._meta.db_table} v "
+    f"WHERE v.consigne_id = {Consigne._meta.db_table}.id AND v.number = 1) "
+    "WHERE delivery_day = %s AND current_version_id IS NULL"
+)
 _VERSION_INSERT = (
     f"INSERT INTO {ConsigneVersion._meta.db_table} (consigne_id, contract_id, delivery_day, number, "
     "created_at, created_by, reason, has_stop, periods, document) "
@@ -166,13 +172,13 @@ def publish(
     contracts = contracts if contracts is not None else contracts_by_id(d.contract_id for d in documents)
     missing = sorted({d.contract_id for d in documents} - contracts.keys())
     if missing:
-        raise ConsigneError(f"unknown contract(s): {_named(missing)}")
+        raise NotFound(f"unknown contract(s): {_named(missing)}")
     days = sorted({d.delivery_day for d in documents})
     wanted = {(contracts[d.contract_id].pk, d.delivery_day): d.contract_id for d in documents}
     existing = Consigne.objects.filter(delivery_day__in=days).values_list("contract_id", "delivery_day").iterator()
     already = sorted(f"{wanted[key]} {key[1]}" for key in existing if key in wanted)
     if already:
-        raise ConsigneError(
+        raise Conflict(
             f"already published ({len(already)}; an incident change goes through 'consignes modify', "
             f"or leave them out with --exclude): {_named(already)}"
         )
@@ -197,13 +203,10 @@ def publish(
             key = (contract_pk, d.delivery_day)
             rows.append(factory.row(ids[key], contract_pk, d, 1, day_value[d.delivery_day], at_value))
         cursor.executemany(_VERSION_INSERT, rows)
+        for day in days:  # each new consigne's current version is its first
+            cursor.execute(_SET_FIRST_CURRENT, [day_value[day]])
     record("consigne.published", actor=actor, count=len(rows), days=[str(d) for d in days])
     return [Published(d.contract_id, d.delivery_day, 1) for d in documents]
-
-
-def new_version(consigne: Consigne, doc: ConsigneDocument, *, number: int, at: datetime, actor: str, reason: str = ""):
-    """An unsaved ConsigneVersion for ``doc``, its API document rendered once, stamped ``at``."""
-    return VersionFactory(at, actor, reason).version(consigne, doc, number)
 
 
 def modify(documents: list[ConsigneDocument], *, reason: str, actor: str) -> list[ConsigneVersion]:
@@ -213,24 +216,25 @@ def modify(documents: list[ConsigneDocument], *, reason: str, actor: str) -> lis
     when the content is identical to the current version. Locks the consignes (acknowledgments wait).
     The contracts' accounts are told by e-mail, after commit, to acknowledge again.
     """
-    reason = reason.strip()
-    if not reason:
-        raise ConsigneError("a reason is required for an incident change")
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput("a reason is required for an incident change")
+    reason = check_text(reason, field="reason", max_length=MAX_REASON, multiline=True)
     contracts = contracts_by_id(d.contract_id for d in documents)
     missing = sorted({d.contract_id for d in documents} - contracts.keys())
     if missing:
-        raise ConsigneError(f"unknown contract(s): {_named(missing)}")
+        raise NotFound(f"unknown contract(s): {_named(missing)}")
     days = {d.delivery_day for d in documents}
     consignes = lock_consignes([contracts[d.contract_id].pk for d in documents], days)
     moment = now()
     hlars = hlars_for(days)
-    current = current_versions([c.pk for c in consignes.values()])
-    errors, plan = [], []
+    current = current_numbers(c.pk for c in consignes.values())
+    errors: list[UserError] = []
+    plan = []
     for doc in documents:
         consigne = consignes.get((contracts[doc.contract_id].pk, doc.delivery_day))
         label = f"{doc.contract_id} {doc.delivery_day}"
         if consigne is None:
-            errors.append(NotPublished(f"{label}: never published (use 'consignes publish' or 'generate')"))
+            errors.append(NotFound(f"{label}: never published (use 'consignes publish' or 'generate')"))
             continue
         cutoff = cutoff_for_hlar(hlars[doc.delivery_day])
         if not moment < cutoff:
@@ -243,7 +247,7 @@ def modify(documents: list[ConsigneDocument], *, reason: str, actor: str) -> lis
             continue
         number, periods = current[consigne.pk]
         if periods == [p.as_json() for p in doc.periods]:
-            errors.append(ConsigneError(f"{label}: identical to the current version v{number}, nothing to change"))
+            errors.append(Conflict(f"{label}: identical to the current version v{number}, nothing to change"))
             continue
         plan.append((consigne, doc, number + 1))
     if errors:
@@ -251,6 +255,9 @@ def modify(documents: list[ConsigneDocument], *, reason: str, actor: str) -> lis
         raise type(first)("nothing was changed:\n" + "\n".join(str(e) for e in errors))
     factory = VersionFactory(moment, actor, reason)
     versions = ConsigneVersion.objects.bulk_create([factory.version(c, d, n) for c, d, n in plan])
+    for version, (consigne, _, _) in zip(versions, plan, strict=True):
+        consigne.current_version = version
+    Consigne.objects.bulk_update([c for c, _, _ in plan], ["current_version"], batch_size=500)
     for version, (_, doc, _) in zip(versions, plan, strict=True):
         record(
             "consigne.modified",
@@ -274,53 +281,3 @@ def lock_consignes(contract_pks: list[int], days: set[date]) -> dict[tuple[int, 
         query = Consigne.objects.select_for_update().filter(contract_id__in=part, delivery_day__in=days)
         found.update(((c.contract_id, c.delivery_day), c) for c in query.order_by("pk"))
     return found
-
-
-def current_versions(consigne_pks: list[int]) -> dict[int, tuple[int, list[dict]]]:
-    """For each consigne, (number, periods) of its current (highest-numbered) version."""
-    current: dict[int, tuple[int, list[dict]]] = {}
-    for part in chunks(sorted(consigne_pks)):
-        rows = ConsigneVersion.objects.filter(consigne_id__in=part).order_by("consigne_id", "number")
-        current.update(
-            (cid, (number, periods)) for cid, number, periods in rows.values_list("consigne_id", "number", "periods")
-        )
-    return current
-
-
-def version_history(contract: Contract, day: date | None = None) -> list[ConsigneVersion]:
-    """Every version of the contract's consignes (of ``day`` only, if given), by day then number."""
-    query = ConsigneVersion.objects.filter(contract=contract)
-    if day is not None:
-        query = query.filter(delivery_day=day)
-    return list(query.order_by("delivery_day", "number").prefetch_related("acknowledgments"))
-
-
-def latest_documents(contract_pk: int, start: date, end: date) -> list[str]:
-    """The stored API document of the current version of each day in [start, end], by day."""
-    rows = (
-        ConsigneVersion.objects.filter(contract_id=contract_pk, delivery_day__gte=start, delivery_day__lte=end)
-        .order_by("delivery_day", "-number")
-        .values_list("delivery_day", "document")
-    )
-    latest: dict[date, str] = {}
-    for day, document in rows:
-        latest.setdefault(day, document)
-    return list(latest.values())
-
-
-from smartoa.consignes.acknowledgments import acknowledge, acknowledgment_state  # noqa: E402
-from smartoa.consignes.deadlines import hlar_for, set_hlar  # noqa: E402
-
-__all__ = [
-    "ConsigneError",
-    "acknowledge",
-    "acknowledgment_state",
-    "hlar_for",
-    "latest_documents",
-    "load_documents",
-    "modify",
-    "new_version",
-    "publish",
-    "set_hlar",
-    "version_history",
-]

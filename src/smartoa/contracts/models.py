@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-CONTRACT_ID_PATTERN = r"^[A-Z0-9]{3,32}$"
+from smartoa.domain.text import CONTRACT_ID_PATTERN
 
 
 class Sector(models.TextChoices):

@@ -1,42 +1,55 @@
-"""Contract services: import, eligibility, allowed IPs and API tokens. Callers own the transaction."""
+"""Contract services: lookups, eligibility, allowed IPs, API tokens and the manager (Gestionnaire) change.
+Callers own the transaction; every change is audited."""
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 
+from smartoa.accounts import services as accounts
+from smartoa.accounts.models import Role
 from smartoa.audit.services import record
-from smartoa.contracts.ips import InvalidAddress, normalize_ip
-from smartoa.contracts.models import (
-    CONTRACT_ID_PATTERN,
-    AllowedIP,
-    ApiToken,
-    Contract,
-    EligibilityRule,
-    PowerUnit,
-    Sector,
-)
+from smartoa.contracts.ips import normalize_ip, parse_ip
+from smartoa.contracts.models import AllowedIP, ApiToken, Contract, EligibilityRule, Sector
 from smartoa.contracts.tokens import hash_token, new_token
 from smartoa.core.clock import now
+from smartoa.core.sql import chunks
+from smartoa.domain.calendar import check_day_range
+from smartoa.domain.errors import Conflict, InvalidInput, NotFound
+from smartoa.domain.text import check_text, is_contract_id
 
-
-class ContractError(ValueError):
-    """Bad input for a contract operation; the message is meant for the user."""
+# --- lookups ----------------------------------------------------------------------------------------------
 
 
 def get_contract(contract_id: str) -> Contract:
-    try:
-        return Contract.objects.get(contract_id=contract_id)
-    except Contract.DoesNotExist:
-        raise ContractError(f"unknown contract {contract_id!r}") from None
+    """The contract with this id; NotFound otherwise."""
+    contract = Contract.objects.filter(contract_id=contract_id).first() if is_contract_id(contract_id) else None
+    if contract is None:
+        raise NotFound("unknown contract %(contract_id)r", contract_id=str(contract_id)[:40])
+    return contract
+
+
+def contracts_by_id(contract_ids: Iterable[str]) -> dict[str, Contract]:
+    """The contracts with these ids (any number of ids; malformed ids match nothing), keyed by id."""
+    wanted = sorted({cid for cid in contract_ids if is_contract_id(cid)})
+    found: dict[str, Contract] = {}
+    for part in chunks(wanted):
+        found.update((c.contract_id, c) for c in Contract.objects.filter(contract_id__in=part))
+    return found
+
+
+def set_active(contract: Contract, active: bool, *, actor: str) -> bool:
+    """Activate or deactivate the contract (an inactive one gets no consigne and its tokens are refused);
+    returns True if it changed."""
+    if contract.active == active:
+        return False
+    contract.active = active
+    contract.save(update_fields=["active", "updated_at"])
+    record("contract.activated" if active else "contract.deactivated", actor=actor, contract=contract)
+    return True
 
 
 # --- tokens -----------------------------------------------------------------------------------------------
@@ -67,42 +80,99 @@ def revoke_tokens(contract: Contract, *, actor: str, ip: str | None = None) -> i
     return count
 
 
+def tokens_of(contract: Contract) -> list[ApiToken]:
+    """The contract's tokens, newest first."""
+    return list(ApiToken.objects.filter(contract=contract).order_by("-created_at", "-pk"))
+
+
+def token_state(token: ApiToken) -> str:
+    """``active``, ``revoked`` or ``expired``."""
+    if token.revoked_at is not None:
+        return "revoked"
+    return "expired" if token.expires_at <= now() else "active"
+
+
 # --- allowed IPs ------------------------------------------------------------------------------------------
 
 
 def _normalized(addresses: list[str]) -> list[str]:
     if not addresses:
-        raise ContractError("no IP address given")
-    out = []
-    for text in addresses:
-        try:
-            out.append(normalize_ip(text))
-        except InvalidAddress as exc:
-            raise ContractError(str(exc)) from None
-    return list(dict.fromkeys(out))
+        raise InvalidInput("no IP address given")
+    return list(dict.fromkeys(normalize_ip(text) for text in addresses))
 
 
-def add_ips(contract: Contract, addresses: list[str], *, actor: str) -> list[str]:
-    """Allow the given addresses (all valid, or none added). Returns those newly added."""
+def allowed_ips(contract: Contract) -> list[str]:
+    """The contract's allowed addresses, in the order they were added."""
+    return list(AllowedIP.objects.filter(contract=contract).order_by("pk").values_list("address", flat=True))
+
+
+def add_ips(contract: Contract, addresses: list[str], *, actor: str, ip: str | None = None) -> list[str]:
+    """Allow the given public addresses (all valid, or none added). Returns those newly added."""
     wanted = _normalized(addresses)
     existing = set(AllowedIP.objects.filter(contract=contract, address__in=wanted).values_list("address", flat=True))
     new = [a for a in wanted if a not in existing]
     AllowedIP.objects.bulk_create([AllowedIP(contract=contract, address=a) for a in new])
     if new:
-        record("ip.added", actor=actor, contract=contract, addresses=new)
+        record("ip.added", actor=actor, contract=contract, ip=ip, addresses=new)
     return new
 
 
-def remove_ips(contract: Contract, addresses: list[str], *, actor: str) -> list[str]:
+def remove_ips(contract: Contract, addresses: list[str], *, actor: str, ip: str | None = None) -> list[str]:
     """Remove the given addresses; all must be on the list, or nothing is removed."""
-    wanted = _normalized(addresses)
+    if not addresses:
+        raise InvalidInput("no IP address given")
+    # As parsed, not as accepted today: an address stored under older rules can still be removed.
+    wanted = list(dict.fromkeys(parse_ip(text).compressed for text in addresses))
     existing = set(AllowedIP.objects.filter(contract=contract, address__in=wanted).values_list("address", flat=True))
     missing = [a for a in wanted if a not in existing]
     if missing:
-        raise ContractError(f"{contract.contract_id}: not on the allowed list: {', '.join(missing)}")
+        raise NotFound(
+            "%(contract_id)s: not on the allowed list: %(addresses)s",
+            contract_id=contract.contract_id,
+            addresses=", ".join(missing),
+        )
     AllowedIP.objects.filter(contract=contract, address__in=wanted).delete()
-    record("ip.removed", actor=actor, contract=contract, addresses=wanted)
+    record("ip.removed", actor=actor, contract=contract, ip=ip, addresses=wanted)
     return wanted
+
+
+def clear_ips(contract: Contract, *, actor: str) -> int:
+    """Remove every allowed address of the contract; returns how many."""
+    count, _ = AllowedIP.objects.filter(contract=contract).delete()
+    if count:
+        record("ip.cleared", actor=actor, contract=contract, count=count)
+    return count
+
+
+# --- roles: holder (Producteur) and manager (Gestionnaire) -------------------------------------------------
+
+
+def assign_role(contract: Contract, email: str, kind: str, *, actor: str) -> bool:
+    """Give the account ``email`` the role ``kind`` on ``contract``, creating the account (and e-mailing its
+    login) if needed; returns True then. A new manager replaces the previous one (see ``change_manager``)."""
+    user, created = accounts.get_or_create_account(email, actor=actor)
+    if kind == Role.Kind.MANAGER:
+        change_manager(contract, user, actor=actor)
+    else:
+        accounts.grant_role(user, contract.pk, kind, actor=actor)
+    return created
+
+
+def change_manager(contract: Contract, user, *, actor: str) -> bool:
+    """Make ``user`` the contract's Gestionnaire (at most one per contract). When it replaces another one, the
+    contract's token is revoked and its IP list cleared, so that the old manager's machines are cut off at once;
+    the old manager loses the contract and the Producteurs are told by e-mail. Returns True if someone was
+    replaced."""
+    previous = Role.objects.filter(contract=contract, kind=Role.Kind.MANAGER).exclude(user=user).first()
+    if previous is not None:
+        old_email = previous.user.email
+        accounts.revoke_role(previous, actor=actor)
+        revoke_tokens(contract, actor=actor)
+        clear_ips(contract, actor=actor)
+        record("manager.changed", actor=actor, contract=contract, old=old_email, new=user.email)
+        accounts.tell_holders_manager_changed(contract, new_email=user.email)
+    accounts.grant_role(user, contract.pk, Role.Kind.MANAGER, actor=actor)
+    return previous is not None
 
 
 # --- eligibility ------------------------------------------------------------------------------------------
@@ -117,123 +187,50 @@ def eligibility_rules_on(day: date) -> dict[str, EligibilityRule]:
 
 
 def is_eligible(contract: Contract, day: date, rules: dict[str, EligibilityRule] | None = None) -> bool:
+    return eligibility(contract, day, rules) is None
+
+
+def eligibility(contract: Contract, day: date, rules: dict[str, EligibilityRule] | None = None) -> str | None:
+    """None when the contract is in scope on ``day``, else the reason in words."""
     rules = eligibility_rules_on(day) if rules is None else rules
+    if not contract.active:
+        return "contract inactive"
     rule = rules.get(contract.sector)
-    return contract.active and rule is not None and rule.admits(contract.installed_power)
+    if rule is None:
+        return f"no eligibility rule for sector {contract.sector} on {day.isoformat()}"
+    if not rule.admits(contract.installed_power):
+        return f"{contract.installed_power} {contract.power_unit} is below the {rule.min_power_mw} threshold"
+    return None
+
+
+def add_eligibility_rule(
+    *, sector: str, min_power_mw: Decimal, effective_from: date, source: str = "", actor: str
+) -> EligibilityRule:
+    """A new eligibility threshold for ``sector`` from ``effective_from`` on (rules are data with a date, never
+    edited: a new threshold is a new rule). Conflict if the sector already has a rule from that day."""
+    if sector not in Sector.values:
+        raise InvalidInput("unknown sector %(sector)r", sector=sector)
+    if not min_power_mw.is_finite() or min_power_mw < 0 or min_power_mw >= Decimal("1e7"):
+        raise InvalidInput("the minimum power must be between 0 and 10,000,000 MW")
+    check_day_range(effective_from)
+    source = check_text(source, field="source", max_length=200)
+    if EligibilityRule.objects.filter(sector=sector, effective_from=effective_from).exists():
+        raise Conflict("%(sector)s already has a rule from %(day)s", sector=sector, day=effective_from.isoformat())
+    rule = EligibilityRule.objects.create(
+        sector=sector, min_power_mw=min_power_mw, effective_from=effective_from, source=source
+    )
+    record(
+        "eligibility.rule_added",
+        actor=actor,
+        sector=sector,
+        min_power_mw=str(min_power_mw),
+        effective_from=effective_from.isoformat(),
+        source=source,
+    )
+    return rule
 
 
 def eligible_contracts(day: date) -> list[Contract]:
     """Active contracts in scope on ``day``, ordered by id."""
     rules = eligibility_rules_on(day)
     return [c for c in Contract.objects.filter(active=True).order_by("contract_id") if is_eligible(c, day, rules)]
-
-
-# --- import -----------------------------------------------------------------------------------------------
-
-REQUIRED_COLUMNS = ("contract_id", "name", "sector", "installed_power", "power_unit", "holder_email")
-
-
-@dataclass
-class ContractRow:
-    line: int
-    contract_id: str
-    name: str
-    sector: str
-    installed_power: Decimal
-    power_unit: str
-    holder_email: str
-    manager_email: str = ""
-    network_id: str = ""
-
-
-@dataclass
-class ImportSummary:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    accounts_created: list[str] = field(default_factory=list)
-
-
-def parse_contracts_csv(text: str) -> list[ContractRow]:
-    """Parse and check the whole file; ContractError naming every bad line (nothing is written here)."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise ContractError(f"missing column(s): {', '.join(missing)}")
-    reader.fieldnames = header
-    rows, errors, seen = [], [], {}
-    for line, raw in enumerate(reader, start=2):
-        values = {k: (v or "").strip() for k, v in raw.items() if k}
-        problems = []
-        cid = values["contract_id"]
-        if not re.match(CONTRACT_ID_PATTERN, cid):
-            problems.append(f"contract_id {cid!r} must be 3-32 upper-case letters and digits")
-        elif cid in seen:
-            problems.append(f"contract_id {cid} already on line {seen[cid]}")
-        seen.setdefault(cid, line)
-        if not values["name"]:
-            problems.append("name is empty")
-        if values["sector"] not in Sector.values:
-            problems.append(f"sector {values['sector']!r} is not one of {', '.join(Sector.values)}")
-        if values["power_unit"] not in PowerUnit.values:
-            problems.append(f"power_unit {values['power_unit']!r} is not MW or MWc")
-        try:
-            power = Decimal(values["installed_power"].replace(",", "."))
-            if not power.is_finite() or power <= 0:
-                raise InvalidOperation
-        except InvalidOperation:
-            problems.append(f"installed_power {values['installed_power']!r} is not a positive number")
-            power = Decimal(0)
-        for column in ("holder_email", "manager_email"):
-            if values.get(column):
-                try:
-                    validate_email(values[column])
-                except ValidationError:
-                    problems.append(f"{column} {values[column]!r} is not an e-mail address")
-        if not values["holder_email"]:
-            problems.append("holder_email is empty")
-        if problems:
-            errors.append(f"line {line}: " + "; ".join(problems))
-            continue
-        rows.append(
-            ContractRow(
-                line=line,
-                contract_id=cid,
-                name=values["name"],
-                sector=values["sector"],
-                installed_power=power,
-                power_unit=values["power_unit"],
-                holder_email=values["holder_email"].lower(),
-                manager_email=values.get("manager_email", "").lower(),
-                network_id=values.get("network_id", ""),
-            )
-        )
-    if errors:
-        raise ContractError("the file was not imported:\n" + "\n".join(errors))
-    if not rows:
-        raise ContractError("the file has no contract line")
-    return rows
-
-
-def import_contracts(rows: list[ContractRow], *, actor: str) -> ImportSummary:
-    """Create or update contracts and their holder/manager accounts (caller wraps this in a transaction)."""
-    from smartoa.accounts.services import assign_role
-
-    summary = ImportSummary()
-    for row in rows:
-        contract, created = Contract.objects.update_or_create(
-            contract_id=row.contract_id,
-            defaults={
-                "name": row.name,
-                "sector": row.sector,
-                "installed_power": row.installed_power,
-                "power_unit": row.power_unit,
-                "network_id": row.network_id,
-            },
-        )
-        (summary.created if created else summary.updated).append(row.contract_id)
-        for email, kind in ((row.holder_email, "holder"), (row.manager_email, "manager")):
-            if email and assign_role(contract, email, kind, actor=actor):
-                summary.accounts_created.append(email)
-        record("contract.imported", actor=actor, contract=contract, created=created)
-    return summary

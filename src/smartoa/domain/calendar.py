@@ -13,9 +13,15 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from smartoa.domain.errors import InvalidInput
+
 PARIS = ZoneInfo("Europe/Paris")
 STEP_5 = timedelta(minutes=5)
 STEP_15 = timedelta(minutes=15)
+# The days the platform reasons about. Input outside is refused up front, so that no computation meets the
+# ends of Python's calendar (a local day of 9999-12-31 ends in year 10000).
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2099, 12, 31)
 
 
 def local_midnight(day: date) -> datetime:
@@ -81,22 +87,43 @@ def iso(moment: datetime) -> str:
     return to_local(moment).isoformat(timespec="seconds")
 
 
-def parse_instant(text: str) -> datetime:
-    """Parse an ISO date-time that must carry an offset; ValueError otherwise."""
+def _shown(text: object) -> object:
+    """Input echoed in a message, cut short (a refused field may be megabytes long)."""
+    return text[:40] if isinstance(text, str) else text
+
+
+def check_day_range(day: date) -> date:
+    """``day`` itself, or InvalidInput when it lies outside the days the platform handles (2000–2099)."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidInput(
+            "%(day)s is outside the days handled (%(first)s to %(last)s)",
+            day=day.isoformat(),
+            first=FIRST_DAY.isoformat(),
+            last=LAST_DAY.isoformat(),
+        )
+    return day
+
+
+def parse_instant(text: object) -> datetime:
+    """Parse an ISO date-time that must carry an offset and fall in the days handled; InvalidInput otherwise."""
     try:
+        if not isinstance(text, str):
+            raise TypeError
         moment = datetime.fromisoformat(text)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{text!r} is not an ISO 8601 date-time") from exc
+    except (TypeError, ValueError):
+        raise InvalidInput("%(text)r is not an ISO 8601 date-time", text=_shown(text)) from None
     if moment.utcoffset() is None:
-        raise ValueError(f"{text!r} has no UTC offset")
+        raise InvalidInput("%(text)r has no UTC offset", text=_shown(text))
+    check_day_range(moment.date())
     return moment
 
 
-def parse_day(text: str) -> date:
-    """Parse YYYY-MM-DD strictly; ValueError otherwise."""
+def parse_day(text: object) -> date:
+    """Parse YYYY-MM-DD strictly, within the days handled; InvalidInput otherwise."""
     try:
         if not isinstance(text, str) or len(text) != 10:
             raise ValueError
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise ValueError(f"{text!r} is not a date YYYY-MM-DD") from exc
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("%(text)r is not a date YYYY-MM-DD", text=_shown(text)) from None
+    return check_day_range(day)

@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 STEPS_PER_HOUR = 12
 
 
-def installed_step_kwh(power_mw) -> np.ndarray:
+def installed_step_kwh(power_mw: ArrayLike) -> np.ndarray:
     """Energy of a step at full installed power: P (MW) × 1000 / 12 kWh."""
     return np.asarray(power_mw, dtype=np.float64) * 1000.0 / STEPS_PER_HOUR
 
@@ -69,7 +70,15 @@ class Evaluation:
     The masks are built on first use from the stop steps' flat indices (``flat_stop``, sorted) and their flags:
     a month of 10,000 contracts has ~3 % stop steps, so the run works on those only (``counts_per_day``)."""
 
-    def __init__(self, stop, flat_stop, step_neutral, step_breach, step_missing, episodes):
+    def __init__(
+        self,
+        stop: np.ndarray,
+        flat_stop: np.ndarray,
+        step_neutral: np.ndarray,
+        step_breach: np.ndarray,
+        step_missing: np.ndarray,
+        episodes: Episodes,
+    ):
         self.stop = stop
         self.flat_stop = flat_stop
         self.step_neutral = step_neutral
@@ -105,10 +114,11 @@ class Evaluation:
         if n == 0:
             empty = np.zeros((rows, 0), dtype=np.int64)
             return empty, empty, empty
-        day_of_step = np.repeat(np.arange(n_days, dtype=np.int64), np.diff(np.asarray(day_starts, dtype=np.int64)))
+        counts: np.ndarray = np.diff(np.asarray(day_starts, dtype=np.int64))
+        day_of_step = np.repeat(np.arange(n_days, dtype=np.int64), counts)
         key = (self.flat_stop // n) * n_days + day_of_step[self.flat_stop % n]
 
-        def count(flags):
+        def count(flags: np.ndarray) -> np.ndarray:
             return np.bincount(key[flags], minlength=rows * n_days).reshape(rows, n_days).astype(np.int32)
 
         return count(~self.step_neutral), count(self.step_breach), count(self.step_missing)
@@ -149,7 +159,7 @@ def evaluate(energy: np.ndarray, stop: np.ndarray, step_kwh: np.ndarray, toleran
     ends = flat_stop[last] + 1
     count = starts.size
 
-    def total(mask, weights=None):
+    def total(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         if not count:
             return np.zeros(0)
         if weights is None:

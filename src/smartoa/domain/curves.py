@@ -8,24 +8,28 @@ are ``day_starts[i]:day_starts[i + 1]``. Step energies follow the *convention co
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 
-from smartoa.domain.calendar import PARIS, local_midnight, step_count
+from smartoa.domain.calendar import PARIS, check_day_range, local_midnight, parse_instant, step_count, to_local
+from smartoa.domain.errors import InvalidInput
 
 STEP_SECONDS = 300
 
 
 def parse_month(text: str) -> date:
-    """The first day of the month ``YYYY-MM``; ValueError otherwise."""
+    """The first day of the month ``YYYY-MM`` (within the days handled); InvalidInput otherwise."""
     try:
         if not isinstance(text, str) or len(text) != 7:
             raise ValueError
-        return date.fromisoformat(text + "-01")
+        first = date.fromisoformat(text + "-01")
     except ValueError:
-        raise ValueError(f"{text!r} is not a month YYYY-MM") from None
+        raise InvalidInput("%(text)r is not a month YYYY-MM", text=str(text)[:40]) from None
+    return check_day_range(first)
 
 
 def month_days(month: date) -> list[date]:
@@ -136,7 +140,7 @@ def paris_offsets(epochs: np.ndarray) -> np.ndarray:
     high = int(epochs.max()) // 3600 * 3600
     table = np.array(
         [
-            int(datetime.fromtimestamp(t, UTC).astimezone(PARIS).utcoffset().total_seconds())
+            int(to_local(datetime.fromtimestamp(t, UTC)).utcoffset().total_seconds())  # type: ignore[union-attr]
             for t in range(low, high + 3600, 3600)
         ],
         dtype=np.int64,
@@ -151,8 +155,15 @@ def local_days_of(epochs_min: int, epochs_max: int) -> tuple[date, date]:
     return first, last
 
 
-def paint_periods(row: np.ndarray, grid: Grid, periods) -> None:
-    """Write each period's value (``Period``-like: start, end, value) onto ``row`` over its steps."""
+def stop_spans(periods: Iterable[Any], grid: Grid) -> list[tuple[int, int, float]]:
+    """(first step, end step, value) on ``grid`` of each stop period (value > 0) of a schedule: stored JSON
+    periods (``start_date``, ``end_date``, ``value``) or ``Period`` objects. A period must lie on the grid."""
+    spans = []
     for p in periods:
-        if p.value:
-            row[grid.step_of(p.start) : grid.step_of(p.end)] = p.value
+        if isinstance(p, dict):
+            value, start, end = float(p["value"]), parse_instant(p["start_date"]), parse_instant(p["end_date"])
+        else:
+            value, start, end = float(p.value), p.start, p.end
+        if value > 0:
+            spans.append((grid.step_of(start), grid.step_of(end), value))
+    return spans

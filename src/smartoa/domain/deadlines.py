@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from smartoa.domain.calendar import PARIS
+from smartoa.domain.errors import InvalidInput
 
 
 def default_hlar(day: date, default_time: time) -> datetime:
@@ -33,10 +34,12 @@ def is_open(now: datetime, deadline: datetime) -> bool:
 
 
 def local_time_on(day: date, at: time) -> datetime:
-    """The aware Europe/Paris instant of local ``at`` on ``day``; ValueError if that local time does not exist
+    """The aware Europe/Paris instant of local ``at`` on ``day``; InvalidInput if that local time does not exist
     (spring-forward gap). An ambiguous time (autumn) is the first occurrence."""
     moment = datetime.combine(day, at.replace(tzinfo=None), tzinfo=PARIS)
     round_trip = moment.astimezone(UTC).astimezone(PARIS)
     if round_trip.replace(tzinfo=None) != moment.replace(tzinfo=None):
-        raise ValueError(f"{at.strftime('%H:%M')} does not exist on {day.isoformat()} (clocks go forward)")
+        raise InvalidInput(
+            "%(time)s does not exist on %(day)s (clocks go forward)", time=at.strftime("%H:%M"), day=day.isoformat()
+        )
     return round_trip

@@ -8,6 +8,7 @@ before the day's local midnight; the rest of the day is 0.0. Arithmetic is done 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from smartoa.domain.calendar import PARIS, STEP_15, day_bounds, step_count
@@ -20,10 +21,10 @@ def _local(moment: datetime) -> datetime:
     """``moment`` in Europe/Paris with a fixed offset, so comparisons and subtractions stay exact on the
     repeated hour of the autumn change (zoneinfo datetimes compare by wall time)."""
     local = moment.astimezone(PARIS)
-    return local.replace(tzinfo=timezone(local.utcoffset()))
+    return local.replace(tzinfo=timezone(local.utcoffset() or timedelta(0)))
 
 
-def stop_windows(day: date, prices, threshold: float = 0.0) -> list[tuple[datetime, datetime]]:
+def stop_windows(day: date, prices: Sequence[float], threshold: float = 0.0) -> list[tuple[datetime, datetime]]:
     """The runs of quarter-hours priced strictly below ``threshold``, as [t0, t1) instants (local offsets)."""
     count = step_count(day, STEP_15)
     if len(prices) != count:
@@ -41,7 +42,9 @@ def stop_windows(day: date, prices, threshold: float = 0.0) -> list[tuple[dateti
     return windows
 
 
-def periods_from_windows(day: date, windows, lead: timedelta = RAMP_LEAD) -> tuple[Period, ...]:
+def periods_from_windows(
+    day: date, windows: Iterable[tuple[datetime, datetime]], lead: timedelta = RAMP_LEAD
+) -> tuple[Period, ...]:
     """The day's contiguous schedule: each window [t0, t1) stops from max(t0 − lead, midnight) to t1."""
     day_start, day_end = (moment.astimezone(UTC) for moment in day_bounds(day))
     periods: list[Period] = []
@@ -61,12 +64,14 @@ def periods_from_windows(day: date, windows, lead: timedelta = RAMP_LEAD) -> tup
     return tuple(periods)
 
 
-def generate_periods(day: date, prices, threshold: float = 0.0, lead: timedelta = RAMP_LEAD) -> tuple[Period, ...]:
+def generate_periods(
+    day: date, prices: Sequence[float], threshold: float = 0.0, lead: timedelta = RAMP_LEAD
+) -> tuple[Period, ...]:
     """The consigne schedule of ``day`` from its quarter-hour prices (see the module docstring)."""
     return periods_from_windows(day, stop_windows(day, prices, threshold), lead)
 
 
-def describe(periods) -> str:
+def describe(periods: Sequence[Period]) -> str:
     """A short human summary: 'no stop' or 'stop 11:55–18:00, 20:00–24:00' (local times)."""
     day_end = periods[-1].end if periods else None
     parts = []

@@ -9,24 +9,33 @@ from __future__ import annotations
 import csv
 import io
 import math
-from datetime import date
+from collections.abc import Iterator
+from datetime import date, datetime
 
 from smartoa.domain.calendar import STEP_15, day_bounds, iso, parse_instant, step_count, steps
+from smartoa.domain.errors import InvalidInput
 
 COLUMNS = ("start", "price")
 MAX_ERRORS = 20
 
 
-class PriceFileError(ValueError):
+class PriceFileError(InvalidInput):
     """A price file that cannot be used; the message lists the problems line by line."""
 
 
 def parse_prices(text: str, day: date) -> tuple[float, ...]:
     """The prices (€/MWh) of ``day``'s quarter-hours, in time order; PriceFileError naming every bad line."""
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        return _parse(reader, day)
+    except csv.Error as exc:
+        raise PriceFileError(f"line {reader.line_num}: not readable as CSV: {exc}") from None
+
+
+def _parse(reader: Iterator[list[str]], day: date) -> tuple[float, ...]:
     header = [h.strip().lower() for h in next(reader, [])]
     if tuple(header[:2]) != COLUMNS or any(header[2:]):
-        raise PriceFileError(f"line 1: the header must be 'start,price', not {','.join(header)!r}")
+        raise PriceFileError(f"line 1: the header must be 'start,price', not {','.join(header)[:60]!r}")
     start, end = day_bounds(day)
     count = step_count(day, STEP_15)
     prices: list[float | None] = [None] * count
@@ -58,14 +67,16 @@ def parse_prices(text: str, day: date) -> tuple[float, ...]:
     return tuple(p for p in prices if p is not None)
 
 
-def _check_row(row, line, start, end, first_line) -> str | tuple[int, float]:
+def _check_row(
+    row: list[str], line: int, start: datetime, end: datetime, first_line: dict[int, int]
+) -> str | tuple[int, float]:
     """(quarter-hour index, price) of one CSV row, or the problem in words."""
     if len(row) != 2:
         return f"expected 2 columns (start,price), found {len(row)}"
     raw_start, raw_price = row[0].strip(), row[1].strip()
     try:
         moment = parse_instant(raw_start)
-    except ValueError as exc:
+    except InvalidInput as exc:
         return str(exc)
     if not start <= moment < end:
         return f"{raw_start} is outside the day {iso(start)[:10]} ({iso(start)} to {iso(end)})"

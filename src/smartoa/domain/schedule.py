@@ -6,16 +6,21 @@ a fraction = limitation, offshore wind only) that covers the whole local day, co
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from smartoa.domain.calendar import STEP_5, day_bounds, day_length, has_local_offset, iso, parse_day, parse_instant
+from smartoa.domain.errors import InvalidInput
+from smartoa.domain.text import is_contract_id
 
 ALLOWED_VALUES = (0.0, 1.0)
 
 
-class ScheduleError(ValueError):
+class ScheduleError(InvalidInput):
     """A consigne document that cannot be accepted; the message says why, in plain words."""
 
 
@@ -25,7 +30,7 @@ class Period:
     end: datetime
     value: float
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         return {"start_date": iso(self.start), "end_date": iso(self.end), "value": float(self.value)}
 
 
@@ -75,14 +80,14 @@ def validate_periods(day: date, periods: list[Period], *, allow_fractions: bool 
             f"the last period ends at {iso(periods[-1].end)}, not at {iso(end)} "
             f"(this day lasts {day_length(day) // timedelta(hours=1)} hours)"
         )
-    for n, (before, after) in enumerate(zip(periods, periods[1:], strict=False), start=2):
+    for n, (before, after) in enumerate(itertools.pairwise(periods), start=2):
         if after.start < before.end:
             raise ScheduleError(f"period {n} overlaps the previous one (starts {iso(after.start)})")
         if after.start > before.end:
             raise ScheduleError(f"gap before period {n}: nothing from {iso(before.end)} to {iso(after.start)}")
 
 
-def parse_document(raw: object, *, allow_fractions=None) -> ConsigneDocument:
+def parse_document(raw: object, *, allow_fractions: Callable[[str], bool] | bool | None = None) -> ConsigneDocument:
     """Parse one consigne in the API format and validate it; ScheduleError on any problem.
 
     ``allow_fractions`` is a callable ``contract_id -> bool`` (offshore contracts may limit) or a bool.
@@ -93,9 +98,11 @@ def parse_document(raw: object, *, allow_fractions=None) -> ConsigneDocument:
     contract_id = raw.get("id")
     if not isinstance(contract_id, str) or not contract_id:
         raise ScheduleError("'id' (the contract id) is missing")
+    if not is_contract_id(contract_id):
+        raise ScheduleError(f"'id' {contract_id[:40]!r} is not a contract id (3 to 32 upper-case letters and digits)")
     try:
         day = parse_day(raw.get("application_date"))
-    except ValueError as exc:
+    except InvalidInput as exc:
         raise ScheduleError(f"{contract_id}: application_date: {exc}") from None
     data = raw.get("data")
     if not isinstance(data, list):
@@ -106,7 +113,7 @@ def parse_document(raw: object, *, allow_fractions=None) -> ConsigneDocument:
             raise ScheduleError(f"{contract_id}: period {n} needs start_date, end_date and value")
         try:
             start, end = parse_instant(item["start_date"]), parse_instant(item["end_date"])
-        except ValueError as exc:
+        except InvalidInput as exc:
             raise ScheduleError(f"{contract_id}: period {n}: {exc}") from None
         periods.append(Period(start, end, item["value"]))
     fractions = allow_fractions(contract_id) if callable(allow_fractions) else bool(allow_fractions)
@@ -118,7 +125,7 @@ def parse_document(raw: object, *, allow_fractions=None) -> ConsigneDocument:
     return ConsigneDocument(contract_id, day, normalised)
 
 
-def render_document(contract_id: str, update_date: datetime, delivery_day: date, periods) -> bytes:
+def render_document(contract_id: str, update_date: datetime, delivery_day: date, periods: Iterable[Period]) -> bytes:
     """The API document, in the seed's key order and layout (2-space indent), as UTF-8 bytes."""
     document = {
         "id": contract_id,
@@ -135,20 +142,7 @@ def no_stop_periods(day: date) -> tuple[Period, ...]:
     return (Period(start, end, 0.0),)
 
 
-def stop_intervals(periods) -> list[tuple[datetime, datetime, float]]:
-    """Merge consecutive stop periods (value > 0) into intervals [start, end) with their value."""
-    merged: list[tuple[datetime, datetime, float]] = []
-    for p in periods:
-        if p.value <= 0:
-            continue
-        if merged and merged[-1][1] == p.start and merged[-1][2] == p.value:
-            merged[-1] = (merged[-1][0], p.end, p.value)
-        else:
-            merged.append((p.start, p.end, p.value))
-    return merged
-
-
-def periods_from_json(data: list[dict]) -> tuple[Period, ...]:
+def periods_from_json(data: list[dict[str, Any]]) -> tuple[Period, ...]:
     """Rebuild stored periods (already validated) from their JSON form."""
     return tuple(Period(parse_instant(d["start_date"]), parse_instant(d["end_date"]), float(d["value"])) for d in data)
 
@@ -161,6 +155,5 @@ __all__ = [
     "parse_document",
     "periods_from_json",
     "render_document",
-    "stop_intervals",
     "validate_periods",
 ]

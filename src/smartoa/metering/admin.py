@@ -1,13 +1,15 @@
 from django.contrib import admin
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from smartoa.backoffice.links import curve_link
+from smartoa.core.admin import ReadOnlyAdmin
 from smartoa.metering.models import CurveHistory, CurveImport, CurveMonth
 
 
 @admin.register(CurveImport)
-class CurveImportAdmin(admin.ModelAdmin):
+class CurveImportAdmin(ReadOnlyAdmin):
+    """Imports are made by the upload page and ``smartoa curves import`` (same service)."""
+
     list_display = (
         "received_at",
         "kind",
@@ -21,17 +23,10 @@ class CurveImportAdmin(admin.ModelAdmin):
     )
     list_filter = ("kind",)
     search_fields = ("source", "sha256")
-    readonly_fields = [f.name for f in CurveImport._meta.fields]
     change_list_template = "backoffice/admin/curveimport_changelist.html"
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class CurveArrayAdmin(admin.ModelAdmin):
+class CurveArrayAdmin(ReadOnlyAdmin):
     """Read-only: curves change only through imports."""
 
     list_filter = ("kind",)
@@ -39,19 +34,9 @@ class CurveArrayAdmin(admin.ModelAdmin):
     date_hierarchy = "month"
     exclude = ("values",)
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields if f.name != "values"]
-
     @admin.display(description=_("graphique"))
     def chart(self, obj):
-        url = reverse("backoffice:contract-curve", args=[obj.contract.contract_id])
-        return format_html('<a href="{}?month={}">{}</a>', url, f"{obj.month:%Y-%m}", _("voir"))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+        return curve_link(obj.contract.contract_id, obj.month, _("voir"))
 
 
 @admin.register(CurveMonth)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date, datetime
 
 from django.conf import settings
 from django.core.mail import send_mass_mail
@@ -12,7 +13,7 @@ from smartoa.accounts.models import Role
 from smartoa.domain.calendar import iso
 
 
-def notify_consignes_changed(changes: list[tuple[str, object, int, object]], *, reason: str) -> None:
+def notify_consignes_changed(changes: list[tuple[str, date, int, datetime]], *, reason: str) -> None:
     """Tell every account holding a role on a changed contract that its consigne has a new version and must be
     acknowledged again. ``changes``: (contract_id, delivery_day, version number, HLAR) tuples. One e-mail per
     account, sent after commit (nothing is sent if the change is rolled back)."""

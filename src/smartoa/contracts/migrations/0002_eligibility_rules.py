@@ -6,9 +6,9 @@ from decimal import Decimal
 from django.db import migrations
 
 RULES = [
-    ("pv", Decimal("12"), "arrêté du 22 décembre 2025: photovoltaïque ≥ 12 MWc"),
-    ("wind_onshore", Decimal("10"), "arrêté du 22 décembre 2025: éolien terrestre ≥ 10 MW"),
-    ("wind_offshore", Decimal("0"), "arrêté du 22 décembre 2025: éolien en mer (arrêt ou limitation)"),
+    ("pv", Decimal(12), "arrêté du 22 décembre 2025: photovoltaïque ≥ 12 MWc"),
+    ("wind_onshore", Decimal(10), "arrêté du 22 décembre 2025: éolien terrestre ≥ 10 MW"),
+    ("wind_offshore", Decimal(0), "arrêté du 22 décembre 2025: éolien en mer (arrêt ou limitation)"),
 ]
 EFFECTIVE = date(2025, 1, 1)
 

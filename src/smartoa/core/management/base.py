@@ -1,15 +1,49 @@
-"""Shared bits of the ``smartoa`` sub-commands."""
+"""Shared bits of the ``smartoa`` sub-commands: the base command that turns user errors into messages, input
+file reading and argument parsing."""
 
 from __future__ import annotations
 
+from argparse import RawDescriptionHelpFormatter, _SubParsersAction
 from datetime import date
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from smartoa.domain.calendar import parse_day
+from smartoa.domain.errors import UserError
 
 CLI_ACTOR = "cli"
+
+
+class Command(BaseCommand):
+    """Base of every ``smartoa`` command: a ``UserError`` raised anywhere below becomes its message on standard
+    error and exit status 1 (``CommandError``), never a traceback. ``help`` and ``epilog`` keep their layout."""
+
+    epilog: str | None = None
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        kwargs.setdefault("formatter_class", RawDescriptionHelpFormatter)
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.epilog = self.epilog
+        for action in parser._actions:  # sub-commands (``smartoa curves import --help``) show it too
+            if isinstance(action, _SubParsersAction):
+                for sub in action.choices.values():
+                    sub.formatter_class = RawDescriptionHelpFormatter
+                    sub.epilog = sub.epilog or self.epilog
+        return parser
+
+    def execute(self, *args, **options):
+        try:
+            return super().execute(*args, **options)
+        except UserError as exc:
+            raise CommandError(str(exc)) from None
+
+
+class ActionCommand(Command):
+    """A command with sub-commands: ``smartoa NAME ACTION …`` runs ``do_ACTION(**options)``."""
+
+    def handle(self, *args, action, **options):
+        return getattr(self, f"do_{action}")(**options)
 
 
 def read_text(path: str) -> str:
@@ -23,21 +57,5 @@ def read_text(path: str) -> str:
 
 
 def day_argument(text: str) -> date:
-    """A YYYY-MM-DD command-line argument, or a CommandError saying what is wrong."""
-    try:
-        return parse_day(text)
-    except ValueError as exc:
-        raise CommandError(str(exc)) from None
-
-
-class ActionCommand(BaseCommand):
-    """A command with sub-commands: ``smartoa NAME ACTION …`` runs ``do_ACTION(**options)``; the domain errors
-    listed in ``user_errors`` become a CommandError (message on stderr, non-zero exit)."""
-
-    user_errors: tuple[type[Exception], ...] = ()
-
-    def handle(self, *args, action, **options):
-        try:
-            getattr(self, f"do_{action}")(**options)
-        except self.user_errors as exc:
-            raise CommandError(str(exc)) from None
+    """A YYYY-MM-DD command-line argument (InvalidInput, shown as a message, when it is not one)."""
+    return parse_day(text)

@@ -2,15 +2,14 @@
 
 import time
 
-from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from smartoa.billing.services import BillingError, run_compliance
-from smartoa.core.management.base import CLI_ACTOR
+from smartoa.billing.services import run_compliance
+from smartoa.core.management.base import CLI_ACTOR, ActionCommand
 from smartoa.domain.curves import parse_month
 
 
-class Command(BaseCommand):
+class Command(ActionCommand):
     help = "Compliance of realised curves with consignes."
 
     def add_arguments(self, parser):
@@ -18,17 +17,11 @@ class Command(BaseCommand):
         run = sub.add_parser("run", help="compute the month's compliance (replaces its previous results)")
         run.add_argument("--month", required=True, help="YYYY-MM")
 
-    def handle(self, *args, action, month, **options):
-        try:
-            first = parse_month(month)
-        except ValueError as exc:
-            raise CommandError(str(exc)) from None
+    def do_run(self, month, **options):
+        first = parse_month(month)
         started = time.perf_counter()
-        try:
-            with transaction.atomic():
-                run = run_compliance(first, actor=CLI_ACTOR)
-        except BillingError as exc:
-            raise CommandError(str(exc)) from None
+        with transaction.atomic():
+            run = run_compliance(first, actor=CLI_ACTOR)
         self.stdout.write(
             f"{first:%Y-%m}: {run.contracts} contract(s), {run.episodes} episode(s) checked "
             f"in {time.perf_counter() - started:.1f} s"

@@ -2,15 +2,15 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from smartoa.billing.services import BillingError
 from smartoa.billing.statements import build_statements, render_statement, statement_filename
+from smartoa.core.management.base import Command as SmartOACommand
 from smartoa.domain.curves import parse_month
 from smartoa.exports.writers import FORMATS
 
 
-class Command(BaseCommand):
+class Command(SmartOACommand):
     help = "Write the monthly billing elements, one file per contract."
 
     def add_arguments(self, parser):
@@ -20,11 +20,8 @@ class Command(BaseCommand):
         parser.add_argument("--contract", action="append", help="only this contract (repeatable)")
 
     def handle(self, *args, month, fmt, out, contract, **options):
-        try:
-            first = parse_month(month)
-            statements = build_statements(first, contract)
-        except (ValueError, BillingError) as exc:
-            raise CommandError(str(exc)) from None
+        first = parse_month(month)
+        statements = build_statements(first, contract)
         if contract and len(statements) != len(set(contract)):
             found = {s["contract_id"] for s in statements}
             raise CommandError(f"no result for {', '.join(sorted(set(contract) - found))} in {first:%Y-%m}")

@@ -5,29 +5,48 @@ Every action is all or nothing: one transaction, nothing written when anything i
 
 import json
 
-from django.core.management.base import CommandError
 from django.db import transaction
 
 from smartoa.consignes.generation import parse_exclusions, plan_generation, publish_plan
-from smartoa.consignes.services import (
-    ConsigneError,
-    load_documents,
-    modify,
-    publish,
-    version_history,
-)
-from smartoa.contracts.services import ContractError, get_contract
+from smartoa.consignes.queries import version_history
+from smartoa.consignes.services import load_documents, modify, publish
+from smartoa.contracts.services import get_contract
 from smartoa.core.management.base import CLI_ACTOR, ActionCommand, day_argument, read_text
 from smartoa.domain.calendar import iso
+from smartoa.domain.errors import NotFound
 from smartoa.domain.generation import describe
 from smartoa.domain.schedule import periods_from_json
 
 SHOWN = 20
 
 
+FORMATS = """\
+Prices (generate --prices): CSV with the header `start,price`, one line per quarter-hour of the delivery day
+(96 lines; 92 or 100 on daylight-saving change days): `start` is the quarter-hour's start, ISO 8601 with the
+Europe/Paris offset of that instant, `price` in €/MWh (a decimal point). Every quarter-hour priced strictly
+below the threshold (SMARTOA_PRICE_THRESHOLD, default 0) is a stop; a run of them [t0, t1) becomes the stop
+period [t0 − 5 min, t1). Example:
+
+  start,price
+  2025-09-22T00:00:00+02:00,43.10
+  2025-09-22T00:15:00+02:00,-2.5
+
+Consignes (publish, modify): JSON, one document or a list of documents in the API's format. `update_date`
+is ignored (the platform stamps each version); `data` must cover the whole local day [D 00:00, D+1 00:00)
+contiguously, on 5-minute boundaries, with the Europe/Paris offset of each instant; `value` 1.0 = stop,
+0.0 = no stop (a fraction limits production, offshore wind only). Example:
+
+  {"id": "BOAXXXXX", "application_date": "2025-09-22", "data": [
+    {"start_date": "2025-09-22T00:00:00+02:00", "end_date": "2025-09-22T11:55:00+02:00", "value": 0.0},
+    {"start_date": "2025-09-22T11:55:00+02:00", "end_date": "2025-09-22T18:00:00+02:00", "value": 1.0},
+    {"start_date": "2025-09-22T18:00:00+02:00", "end_date": "2025-09-23T00:00:00+02:00", "value": 0.0}]}
+
+Every action is all or nothing: one bad document (or line) refuses the whole file."""
+
+
 class Command(ActionCommand):
-    user_errors = (ConsigneError, ContractError)
     help = "Generate, publish, modify and list consignes d'effacement."
+    epilog = FORMATS
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -99,9 +118,9 @@ class Command(ActionCommand):
 
     def do_history(self, contract_id, day, as_json, **options):
         contract = get_contract(contract_id)
-        versions = version_history(contract, day_argument(day) if day else None)
+        versions = version_history(contract.pk, day_argument(day) if day else None)
         if not versions:
-            raise CommandError(f"no consigne published for {contract_id}" + (f" on {day}" if day else ""))
+            raise NotFound(f"no consigne published for {contract_id}" + (f" on {day}" if day else ""))
         if as_json:
             self.stdout.write(_json_list([v.document for v in versions]))
             return

@@ -1,27 +1,13 @@
 """``smartoa hlar set|show``: the HLAR of a delivery day (postponed by RTE) and the deadlines it moves."""
 
-from datetime import time
-
-from django.core.management.base import CommandError
 from django.db import transaction
 
-from smartoa.consignes.deadlines import cutoff_for_hlar, hlar_for, set_hlar
-from smartoa.consignes.errors import ConsigneError
+from smartoa.consignes.deadlines import cutoff_for_hlar, hlar_for, parse_hhmm, set_hlar
 from smartoa.core.management.base import CLI_ACTOR, ActionCommand, day_argument
 from smartoa.domain.calendar import iso
 
 
-def _time(text: str) -> time:
-    try:
-        if len(text) != 5 or text[2] != ":":
-            raise ValueError
-        return time.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"{text!r} is not a time HH:MM") from None
-
-
 class Command(ActionCommand):
-    user_errors = (ConsigneError,)
     help = "Show or set (postpone) the HLAR of a delivery day; it moves the change and acknowledgment deadlines."
 
     def add_arguments(self, parser):
@@ -34,7 +20,7 @@ class Command(ActionCommand):
         sh.add_argument("--day", required=True, help="delivery day D, YYYY-MM-DD")
 
     def do_set(self, day, time, force, **options):
-        day, at = day_argument(day), _time(time)
+        day, at = day_argument(day), parse_hhmm(time)
         with transaction.atomic():
             previous, new = set_hlar(day, at, actor=CLI_ACTOR, force=force)
         self.stdout.write(f"HLAR of {day}: {iso(new)} (was {iso(previous)})")

@@ -5,17 +5,17 @@ from datetime import time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 
 from smartoa.accounts.models import User
-from smartoa.accounts.services import assign_role
 from smartoa.consignes.deadlines import hlar_for, set_hlar
 from smartoa.consignes.models import Consigne
 from smartoa.consignes.services import publish
 from smartoa.contracts.models import Contract
-from smartoa.contracts.services import add_ips, issue_token
+from smartoa.contracts.services import assign_role, issue_token
 from smartoa.core.clock import now
+from smartoa.core.management.base import Command as SmartOACommand
 from smartoa.domain.calendar import day_bounds, iso, local_day_of, to_local
 from smartoa.domain.schedule import ConsigneDocument, Period, no_stop_periods
 
@@ -35,7 +35,7 @@ def demo_periods(day):
     return (Period(start, stop_start, 0.0), Period(stop_start, stop_end, 1.0), Period(stop_end, end, 0.0))
 
 
-class Command(BaseCommand):
+class Command(SmartOACommand):
     help = "Load demo data (test environment only) and print the logins and API tokens created."
 
     def handle(self, *args, **options):
@@ -67,8 +67,7 @@ class Command(BaseCommand):
                 contract_id=cid,
                 defaults={"name": name, "sector": sector, "installed_power": Decimal(power), "power_unit": unit},
             )
-            assign_role(contract, holder, "holder", actor=actor)
-            add_ips(contract, ["127.0.0.1", "::1"], actor=actor)
+            assign_role(contract, holder, "holder", actor=actor)  # no IPs: the test environment needs none
             plain, _ = issue_token(contract, actor=actor)
             lines.append(f"{cid} ({name}): API token {plain}")
             documents = []

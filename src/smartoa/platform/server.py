@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
 
-ACCESS_LOG_FORMAT = '%(h)s pid=%(p)s "%(r)s" %(s)s %(b)s %(M)sms'
+# The request's path without its query string (%(U)s, not the request line %(r)s): a token sent by mistake as
+# ``?token=…`` must never reach a log. The request id is the one in the response and in the application's logs.
+ACCESS_LOG_FORMAT = '%(h)s pid=%(p)s id=%({x-request-id}o)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
 
 
 class SmartOAServer(BaseApplication):
@@ -24,11 +26,13 @@ class SmartOAServer(BaseApplication):
 
 def _flush_on_exit(server, worker):
     from smartoa.api.auth import flush_last_use
+    from smartoa.api.refusals import flush_tally
 
     try:
         flush_last_use()
-    except Exception:  # noqa: BLE001 - a worker must exit even if the database is gone
+    except Exception:
         server.log.exception("could not write the tokens' last use on exit")
+    flush_tally()  # reports (and audits, if it can) the refused calls counted since the last report
 
 
 def run(

@@ -5,6 +5,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
+from smartoa.core.database import not_ready
+
 
 class Command(BaseCommand):
     help = "Run the portal and the API (gunicorn, several workers; --dev for Django's autoreloading server)."
@@ -23,12 +25,14 @@ class Command(BaseCommand):
             raise CommandError(f"--port {port} is not a TCP port")
         if workers < 1 or threads < 1:
             raise CommandError("--workers and --threads must be at least 1")
+        if problem := not_ready():
+            raise CommandError(f"refusing to serve: {problem}")
         if dev:
             if settings.PRODUCTION:
                 raise CommandError("--dev is refused in production")
             call_command("runserver", f"{host}:{port}")
             return
-        from smartoa.server import run
+        from smartoa.platform.server import run
 
         call_command("collectstatic", interactive=False, verbosity=0)
 

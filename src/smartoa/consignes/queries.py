@@ -1,0 +1,105 @@
+"""Reading the current version of consignes: the one module that knows where it is stored.
+
+The current version of a consigne is ``Consigne.current_version``, written only by publication and modification
+(``consignes/services.py``). Billing, statements, acknowledgments, the API and the pages read it through the
+functions below, with the contracts they are about in the SQL: a page about one contract reads one contract's
+rows, whatever the number of contracts in the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+
+from django.db import connection
+
+from smartoa.consignes.models import Acknowledgment, Consigne, ConsigneVersion
+from smartoa.core.sql import chunks, date_column, placeholders
+
+_CONSIGNE = Consigne._meta.db_table
+_VERSION = ConsigneVersion._meta.db_table
+_ACK = Acknowledgment._meta.db_table
+
+# The stored API document of a contract's latest consigne (greatest day, current version): a scalar subquery
+# for the API's one authentication statement (``api/auth.py``), correlated on ``{contract}``.
+LATEST_DOCUMENT_SQL = (
+    f"(SELECT v.document FROM {_CONSIGNE} k JOIN {_VERSION} v ON v.id = k.current_version_id "
+    "WHERE k.contract_id = {contract} ORDER BY k.delivery_day DESC LIMIT 1)"
+)
+
+
+def current_version(contract_pk: int, day: date) -> ConsigneVersion | None:
+    """The current version of the contract's consigne of ``day`` (None if never published)."""
+    consigne = Consigne.objects.filter(contract_id=contract_pk, delivery_day=day).select_related("current_version")
+    found = consigne.first()
+    return found.current_version if found else None
+
+
+def current_numbers(consigne_pks: Iterable[int]) -> dict[int, tuple[int, list[dict]]]:
+    """For each consigne, (number, periods) of its current version."""
+    current: dict[int, tuple[int, list[dict]]] = {}
+    for part in chunks(sorted(set(consigne_pks))):
+        rows = Consigne.objects.filter(pk__in=part).values_list(
+            "pk", "current_version__number", "current_version__periods"
+        )
+        current.update((pk, (number, periods)) for pk, number, periods in rows)
+    return current
+
+
+def current_documents(contract_pk: int, first: date, last: date) -> list[str]:
+    """The stored API document of the current version of each published day in [first, last], by day."""
+    rows = (
+        Consigne.objects.filter(contract_id=contract_pk, delivery_day__range=(first, last))
+        .order_by("delivery_day")
+        .values_list("current_version__document", flat=True)
+    )
+    return [document for document in rows if document is not None]
+
+
+def current_versions(contract_pk: int, first: date, last: date) -> list[ConsigneVersion]:
+    """The current version of each published day of the contract in [first, last], by day."""
+    consignes = (
+        Consigne.objects.filter(contract_id=contract_pk, delivery_day__range=(first, last))
+        .select_related("current_version")
+        .order_by("delivery_day")
+    )
+    return [c.current_version for c in consignes if c.current_version is not None]
+
+
+def current_rows(
+    first: date, last: date, contract_pks: Iterable[int] | None = None, *, acknowledged: bool = False
+) -> Iterator[tuple[int, date, int, object, bool | None]]:
+    """(contract pk, day, number, periods, acknowledged) of the current version of every published contract-day
+    in [first, last]: of ``contract_pks`` only when given (in the SQL, so one contract reads one contract's
+    rows), of every contract otherwise. ``periods`` is the stored JSON (text on SQLite, decoded on PostgreSQL),
+    only for versions with a stop; ``acknowledged`` (whether the version has an acknowledgment) is read only
+    when asked, else None."""
+    ack = f"EXISTS (SELECT 1 FROM {_ACK} a WHERE a.version_id = v.id)" if acknowledged else "NULL"
+    sql = (
+        f"SELECT k.contract_id, {date_column('k.delivery_day')}, v.number, "
+        f"CASE WHEN v.has_stop THEN v.periods END, {ack} "
+        f"FROM {_CONSIGNE} k JOIN {_VERSION} v ON v.id = k.current_version_id "
+        "WHERE k.delivery_day >= %s AND k.delivery_day <= %s"
+    )
+    batches: list[Sequence[int]] | list[None] = (
+        [None] if contract_pks is None else list(chunks(sorted(set(contract_pks))))
+    )
+    days: dict[object, date] = {}
+    with connection.cursor() as cursor:
+        for batch in batches:
+            where = "" if batch is None else f" AND k.contract_id IN ({placeholders(len(batch))})"
+            cursor.execute(sql + where, [first, last, *(batch or [])])
+            while chunk := cursor.fetchmany(50_000):
+                for contract_pk, day, number, periods, done in chunk:
+                    if (parsed := days.get(day)) is None:
+                        parsed = days[day] = date.fromisoformat(day) if isinstance(day, str) else day
+                    yield contract_pk, parsed, number, periods, None if done is None else bool(done)
+
+
+def version_history(contract_pk: int, day: date | None = None) -> list[ConsigneVersion]:
+    """Every version of the contract's consignes (of ``day`` only, if given), by day then number, with their
+    acknowledgments."""
+    query = ConsigneVersion.objects.filter(contract_id=contract_pk)
+    if day is not None:
+        query = query.filter(delivery_day=day)
+    return list(query.order_by("delivery_day", "number").prefetch_related("acknowledgments"))

@@ -1,0 +1,157 @@
+"""The admin as a read-only browser whose writes are service-backed operations.
+
+Every model admin derives from ``ReadOnlyAdmin``: nobody adds, changes or deletes a row through the admin's
+generic forms (they would skip the services' checks and audit). What an operator may change is declared as
+``Operation``s: a small form and the service it calls — the same service, checks and audit as the command line.
+An operation is offered on the list page (``on_object = False``) or on one object's page.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+
+from smartoa.domain.errors import UserError
+
+
+def actor_of(request: HttpRequest) -> str:
+    """Who acts, for the audit log: the operator's e-mail."""
+    return getattr(request.user, "email", "") or request.user.get_username()
+
+
+def address_of(request: HttpRequest) -> str | None:
+    """The operator's address as the server saw it (REMOTE_ADDR), for the audit log."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class Operation:
+    """A write offered in the admin: ``form_class`` collects the input, ``perform`` calls a service inside a
+    transaction and returns the success message, or a response to show instead (e.g. a token shown once).
+    A ``UserError`` raised by the service is shown on the form and nothing is written."""
+
+    name = ""
+    label = ""
+    help_text = ""
+    on_object = True
+    form_class: type[forms.Form] = forms.Form
+
+    def perform(self, request: HttpRequest, obj, form: forms.Form) -> str | HttpResponse:
+        raise NotImplementedError
+
+    def form(self, request: HttpRequest, obj) -> forms.Form:
+        if request.method == "POST":
+            return self.form_class(request.POST, request.FILES)
+        return self.form_class()
+
+
+class ReadOnlyPermissions:
+    """Nobody adds, changes or deletes through the generic views; active staff may look."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+
+class ReadOnlyAdmin(ReadOnlyPermissions, admin.ModelAdmin):
+    """Read-only for everyone, superusers included; ``operations`` are the service-backed writes."""
+
+    operations: tuple[Operation, ...] = ()
+    actions = None
+    change_list_template = "admin/smartoa/change_list.html"
+    change_form_template = "admin/smartoa/change_form.html"
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        wrap = self.admin_site.admin_view
+        return [
+            path("do/<str:name>/", wrap(self.operation_view), name="%s_%s_operation" % info),
+            path(
+                "<path:object_id>/do/<str:name>/",
+                wrap(self.operation_view),
+                name="%s_%s_object_operation" % info,
+            ),
+            *super().get_urls(),
+        ]
+
+    def operation_links(self, obj=None) -> list[tuple[str, str]]:
+        """(label, url) of the operations offered on the list (``obj`` None) or on ``obj``'s page."""
+        info = self.opts.app_label, self.opts.model_name
+        links = []
+        for op in self.operations:
+            if op.on_object and obj is not None:
+                url = reverse("admin:%s_%s_object_operation" % info, args=[obj.pk, op.name])
+            elif not op.on_object and obj is None:
+                url = reverse("admin:%s_%s_operation" % info, args=[op.name])
+            else:
+                continue
+            links.append((op.label, url))
+        return links
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "operation_links": self.operation_links()}
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        links = self.operation_links(obj) if obj is not None else []
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "operation_links": links})
+
+    def operation_view(self, request, name, object_id=None):
+        """Show an operation's form; on a valid POST, run it in one transaction."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        operation = next((op for op in self.operations if op.name == name), None)
+        if operation is None or operation.on_object != (object_id is not None):
+            raise Http404(_("Opération inconnue"))
+        obj = None
+        if object_id is not None:
+            obj = self.get_object(request, object_id)
+            if obj is None:
+                raise Http404(_("Objet introuvable"))
+        form = operation.form(request, obj)
+        if request.method == "POST" and form.is_valid():
+            try:
+                with transaction.atomic():
+                    result = operation.perform(request, obj, form)
+            except UserError as exc:
+                form.add_error(None, str(exc))
+            else:
+                if isinstance(result, HttpResponse):
+                    return result
+                messages.success(request, result)
+                info = self.opts.app_label, self.opts.model_name
+                if obj is None:
+                    return redirect("admin:%s_%s_changelist" % info)
+                return redirect("admin:%s_%s_change" % info, obj.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": operation.label,
+            "operation": operation,
+            "object": obj,
+            "form": form,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/smartoa/operation.html", context, status=400 if form.is_bound else 200)
+
+
+class ReadOnlyInline(ReadOnlyPermissions, admin.TabularInline):
+    """An inline list, read-only like the admin it belongs to."""
+
+    extra = 0
+    can_delete = False

@@ -1,1 +1,0 @@
-from tests.billing.conftest import acknowledge, load_curves, make_consigne  # noqa: F401 (shared fixtures)
