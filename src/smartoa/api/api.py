@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja import NinjaAPI, Swagger
 from ninja.security import HttpBearer
 
-from smartoa.api import errors
+from smartoa.api import acquiescement, effacement, errors, history, token
 from smartoa.api.auth import ApiCaller, authenticate, caller_ip
 from smartoa.core import outage
 from smartoa.core.clock import now
@@ -48,8 +48,6 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 errors.install(api)
-
-from smartoa.api import acquiescement, effacement, history, token  # noqa: E402  (routers register on ``api``)
 
 api.add_router("", effacement.router)
 api.add_router("", history.router)
