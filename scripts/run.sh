@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export SMARTOA_ENV=test
+# E-mails (logins, reminders) are written to files instead of being sent.
+export SMARTOA_EMAIL_URL=${SMARTOA_EMAIL_URL:-file://$PWD/var/mail}
 .venv/bin/smartoa migrate -v0
 if [ ! -f var/.demo-loaded ]; then
   .venv/bin/smartoa demo | tee var/demo-logins.txt
@@ -12,5 +14,7 @@ if [ ! -f var/.demo-loaded ]; then
 else
   echo "demo data already loaded (logins in var/demo-logins.txt; 'rm -r var' to start afresh)"
 fi
-echo "serving on http://localhost:${PORT:-8000}  (admin: /admin/, API: /api/v1/effacement, docs: /api/v1/docs)"
+echo "serving on http://localhost:${PORT:-8000}: the portal at /, the admin at /admin/, the API at /api/v1/effacement"
+echo "(docs: /api/v1/docs); logins above and in var/demo-logins.txt; a TOTP code: .venv/bin/smartoa totp code EMAIL;"
+echo "e-mails in var/mail/"
 exec .venv/bin/smartoa serve --port "${PORT:-8000}"

@@ -14,6 +14,8 @@ apt_install() {
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
+command -v msgfmt >/dev/null || missing+=(gettext)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing Debian packages: ${missing[*]}"
   apt_install "${missing[@]}"
@@ -28,6 +30,10 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
 fi
 
 scripts/setup.sh --test
+# axe-core, injected by the browser tests to check accessibility (pinned in tests/browser/package-lock.json).
+if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ]; then
+  npm ci --prefix tests/browser --no-audit --no-fund --silent
+fi
 
 export SMARTOA_ENV=test
 unset SMARTOA_NOW DATABASE_URL
@@ -37,6 +43,9 @@ PG_URL=${SMARTOA_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/smartoa}
 echo "== models and migrations agree"
 .venv/bin/smartoa makemigrations --check --dry-run >/dev/null || {
   echo "models and migrations disagree: run 'smartoa makemigrations'"; exit 1; }
+
+echo "== translations compiled"
+scripts/messages.sh check
 
 echo "== lint (ruff) and types (mypy)"
 .venv/bin/ruff check src tests bench/*

@@ -160,3 +160,33 @@ def load_curves(contract_id, first, last=None, value=0.0, overrides=None, skip=(
         day += timedelta(days=1)
     with transaction.atomic():
         return import_curves(curve_csv(rows), source_name=name, actor="test")
+
+
+# --- accounts ---------------------------------------------------------------------------------------------
+
+
+def signed_in(client, user) -> None:
+    """Sign ``client`` in as ``user`` past both login steps: its password is no longer provisional and its
+    session is verified with a confirmed authenticator (the portal's middleware lets nothing else through)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if user.must_change_password:
+        user.must_change_password = False
+        user.save(update_fields=["must_change_password"])
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="test", confirmed=True
+    )
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+def make_operator(client, email: str = "ops@example.org", **extra):
+    """A staff account, signed in on ``client`` past both steps."""
+    from smartoa.accounts.models import User
+
+    user = User.objects.create_user(email, "a long password 123", is_staff=True, **extra)
+    signed_in(client, user)
+    return user

@@ -13,7 +13,16 @@ import sys
 
 # Commands that need no database at all, and commands that read it but need no migrated one (``migrate``, which
 # creates it, is apart).
-WITHOUT_DATABASE = {"help", "check", "makemigrations", "version", "collectstatic", "shell"}
+WITHOUT_DATABASE = {
+    "help",
+    "check",
+    "makemigrations",
+    "makemessages",
+    "compilemessages",
+    "version",
+    "collectstatic",
+    "shell",
+}
 UNMIGRATED_DATABASE = {"showmigrations", "sqlmigrate", "createcachetable", "dbshell"}
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -148,6 +148,12 @@ SMARTOA_TOLERANCE_KWH = _env_float("SMARTOA_TOLERANCE_KWH", 0.0, minimum=0)
 SMARTOA_TOLERANCE_PERCENT = _env_float("SMARTOA_TOLERANCE_PERCENT", 0.0, minimum=0, maximum=100)
 SMARTOA_CURVE_MAX_RATIO = _env_float("SMARTOA_CURVE_MAX_RATIO", 1.5, minimum=1, maximum=100)
 SMARTOA_HISTORY_MAX_DAYS = _env_int("SMARTOA_HISTORY_MAX_DAYS", 366, minimum=1, maximum=36525)
+# Portal security: idle sessions end, repeated login failures lock the account and the address for a while.
+SMARTOA_SESSION_IDLE_MINUTES = _env_int("SMARTOA_SESSION_IDLE_MINUTES", 30, minimum=5, maximum=24 * 60)
+SMARTOA_LOGIN_FAILURES = _env_int("SMARTOA_LOGIN_FAILURES", 5, minimum=3, maximum=100)
+SMARTOA_LOCKOUT_MINUTES = _env_int("SMARTOA_LOCKOUT_MINUTES", 15, minimum=1, maximum=24 * 60)
+# Where a producer who lost their authenticator (or has any access problem) writes to (the source's address).
+SMARTOA_SUPPORT_EMAIL = _env("SMARTOA_SUPPORT_EMAIL", "smart-oa-contact-technique@edf.fr")
 SMARTOA_WORKERS = _env_int("SMARTOA_WORKERS", 2, minimum=1)
 SMARTOA_THREADS = _env_int("SMARTOA_THREADS", 4, minimum=1)
 
@@ -178,6 +184,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "axes",
+    "django_htmx",
     "ninja",  # its templates and static files: /api/v1/docs served from here, not from a CDN
     "smartoa.core",
     "smartoa.audit",
@@ -187,7 +195,8 @@ INSTALLED_APPS = [
     "smartoa.metering",
     "smartoa.billing",
     "smartoa.backoffice",
-    "smartoa.platform",
+    "smartoa.portal",
+    "smartoa.runtime",
 ]
 
 MIDDLEWARE = [
@@ -201,9 +210,57 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "smartoa.portal.middleware.TwoStepLoginMiddleware",  # nothing but the login steps before password + TOTP
+    "smartoa.portal.middleware.AccountLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out account or address before the password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:contracts"
+LOGOUT_REDIRECT_URL = "portal:login"
+
+# django-axes: failures counted per account and per address, in the shared cache (database or Redis).
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_CACHE = "default"
+AXES_FAILURE_LIMIT = SMARTOA_LOGIN_FAILURES
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = timedelta(minutes=SMARTOA_LOCKOUT_MINUTES)
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_CLIENT_IP_CALLABLE = "smartoa.portal.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "smartoa.portal.views.auth.locked_out"
+AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = False  # counters live in the cache (AXES_HANDLER), not in axes' tables
+
+# django-otp: TOTP codes of the standard apps (30 s, 6 digits); a code of the previous or next step is accepted
+# once (replay refused: each device remembers the last step used); failures slow further tries down.
+OTP_TOTP_ISSUER = "SMART OA"
+OTP_TOTP_TOLERANCE = 1
+OTP_TOTP_THROTTLE_FACTOR = 1
+
+# Content Security Policy: no inline script or style, nothing from another site, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "smartoa.urls"
 WSGI_APPLICATION = "smartoa.wsgi.application"
@@ -221,6 +278,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "django.template.context_processors.csrf",
+                "smartoa.portal.context.portal",
             ]
         },
     }
@@ -296,6 +355,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "fr"
+LOCALE_PATHS = [BASE_DIR / "locale"]  # fr: the English templates of user errors; en: the French pages
 LANGUAGES = [("fr", "Français"), ("en", "English")]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
@@ -314,7 +374,11 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = 8 * 3600
+SESSION_COOKIE_AGE = SMARTOA_SESSION_IDLE_MINUTES * 60  # renewed at each request: an idle session ends
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -322,9 +386,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SMARTOA_TRUSTED_PROXIES else None
+    # Behind the TLS-terminating proxy, a page asked for over plain HTTP is sent to HTTPS (the API's hot path
+    # answers before Django: its clients are configured with the https:// URL).
+    SECURE_SSL_REDIRECT = bool(SMARTOA_TRUSTED_PROXIES)
     CSRF_TRUSTED_ORIGINS = [BASE_URL] if BASE_URL.startswith("https://") else []
 
 # --- e-mail ------------------------------------------------------------------------------------------------

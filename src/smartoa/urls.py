@@ -1,12 +1,18 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
+from django_otp.admin import OTPAdminSite
 
 from smartoa.api.api import api
 
+# The admin requires a verified second factor, and everyone logs in through the portal's two steps.
+admin.site.__class__ = OTPAdminSite
+
 urlpatterns = [
     path("api/v1/", api.urls),
+    path("admin/login/", RedirectView.as_view(pattern_name="portal:login", query_string=True)),
+    path("admin/logout/", RedirectView.as_view(pattern_name="portal:logout")),
     path("admin/", admin.site.urls),
     path("backoffice/", include("smartoa.backoffice.urls")),
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", include("smartoa.portal.urls")),
 ]

@@ -106,7 +106,7 @@ def call(
     timeout: float = 30,
 ) -> Answer:
     """One request on a fresh connection, from ``ip`` (X-Forwarded-For through the trusted 127.0.0.1)."""
-    all_headers = {"X-Forwarded-For": ip, **(headers or {})}
+    all_headers = {"X-Forwarded-For": ip, "X-Forwarded-Proto": "https", **(headers or {})}
     if token:
         all_headers["Authorization"] = f"Bearer {token}"
     data = None if body is None else json.dumps(body).encode()

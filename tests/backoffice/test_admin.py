@@ -18,7 +18,7 @@ from smartoa.audit.models import AuditEvent
 from smartoa.consignes.models import Acknowledgment, Consigne, ConsigneVersion, HlarOverride
 from smartoa.contracts.models import AllowedIP, ApiToken
 from smartoa.contracts.tokens import hash_token
-from tests.factories import PUBLIC_IP, acknowledge, as_json, make_token, paris, stop_periods
+from tests.factories import PUBLIC_IP, acknowledge, as_json, make_operator, make_token, paris, signed_in, stop_periods
 
 # (add, change, delete) through the admin's generic views, for every registered model. Writes are operations.
 EXPECTED = {
@@ -49,9 +49,7 @@ def superuser(db):
 
 @pytest.fixture
 def operator(client, db):
-    user = User.objects.create_user("ops@example.org", "a long password 123", is_staff=True)
-    client.force_login(user)
-    return user
+    return make_operator(client)
 
 
 def test_every_registered_model_is_read_only_for_a_superuser(superuser):
@@ -72,7 +70,7 @@ def test_every_registered_model_is_read_only_for_a_superuser(superuser):
 
 
 def test_generic_add_change_delete_views_refuse(client, superuser, make_contract):
-    client.force_login(superuser)
+    signed_in(client, superuser)
     contract = make_contract("BOA00001")
     assert client.get(reverse("admin:contracts_contract_add")).status_code == 403
     delete = reverse("admin:contracts_contract_delete", args=[contract.pk])
@@ -208,6 +206,6 @@ def test_hlar_operation_has_the_cli_checks(client, operator, settings):
 
 def test_a_producer_account_cannot_open_the_admin(client, db):
     user = User.objects.create_user("producer@example.org", "a long password 123")
-    client.force_login(user)
+    signed_in(client, user)  # fully signed in, but not staff
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302 and "login" in response["Location"]

@@ -6,8 +6,7 @@ from datetime import date
 
 import pytest
 
-from smartoa.accounts.models import User
-from tests.factories import at
+from tests.factories import at, make_operator
 
 CHROMIUM = "/usr/bin/chromium"
 SEED = date(2025, 9, 22)
@@ -20,7 +19,7 @@ def test_chart_renders(live_server, client, transactional_db, make_contract, mak
     contract = make_contract("BOAXXXXX")
     make_consigne(contract, SEED, [(at(SEED, 11, 55), at(SEED, 18), 1.0)])
     load_curves("BOAXXXXX", SEED, overrides={at(SEED, 12): 0.4})
-    client.force_login(User.objects.create_user("ops@example.org", "a long password 123", is_staff=True))
+    make_operator(client)
     session = client.cookies["sessionid"].value
     monkeypatch.setitem(os.environ, "DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
     errors = []

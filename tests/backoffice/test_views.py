@@ -11,21 +11,20 @@ from smartoa.accounts.models import User
 from smartoa.billing.services import run_compliance
 from smartoa.domain.calendar import iso, steps
 from smartoa.metering.models import CurveImport, CurveMonth
-from tests.factories import at, curve_csv
+from tests.factories import at, curve_csv, make_operator, signed_in
 
 SEED = date(2025, 9, 22)
 
 
 @pytest.fixture
 def staff(client, db):
-    user = User.objects.create_user("ops@example.org", "a long password 123", is_staff=True)
-    client.force_login(user)
+    make_operator(client)
     return client
 
 
 @pytest.fixture
 def producer(client, db):
-    client.force_login(User.objects.create_user("producer@example.org", "a long password 123"))
+    signed_in(client, User.objects.create_user("producer@example.org", "a long password 123"))
     return client
 
 
@@ -51,7 +50,7 @@ def test_day_page_shows_chart_data_and_episodes(staff, seed_case):
     noon, ramp = 144, 143
     assert data["breach"][noon] == 0.4 and data["breach"][ramp] is None
     assert data["neutralised"][ramp] == 300.0 and data["consigne"][noon] == 1.0 and data["consigne"][0] == 0.0
-    assert "2025-09-22T11:55:00+02:00" in html and "uPlot.iife.min.js" in html
+    assert "22/09/2025 à 11:55 (heure de Paris)" in html and "uPlot.iife.min.js" in html
     assert "Aucun calcul de conformité" in html
 
 

@@ -9,7 +9,6 @@ import polars as pl
 import pytest
 from django.db import transaction
 
-from smartoa.accounts.models import User
 from smartoa.billing.services import run_compliance
 from smartoa.consignes.services import publish
 from smartoa.contracts.models import Contract
@@ -18,7 +17,7 @@ from smartoa.domain.curves import month_days
 from smartoa.domain.schedule import ConsigneDocument
 from smartoa.metering.services import import_curves
 from tests.db_probe import probe
-from tests.factories import acknowledge, before_cutoff, make_contract, stop_periods
+from tests.factories import acknowledge, before_cutoff, make_contract, make_operator, stop_periods
 
 SEPT = date(2025, 9, 1)
 CURVE_DAYS = (date(2025, 9, 21), date(2025, 9, 22))
@@ -69,7 +68,7 @@ def measure(client) -> dict[str, tuple[int, int]]:
 
 @pytest.mark.django_db
 def test_one_contract_pages_read_the_same_with_10_and_1000_contracts(client):
-    client.force_login(User.objects.create_user("ops@example.org", "a long password 123", is_staff=True))
+    make_operator(client)
     add_contracts(0, 10)
     small = measure(client)
     add_contracts(10, 1000)

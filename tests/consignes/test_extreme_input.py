@@ -7,8 +7,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from smartoa.accounts.models import User
 from smartoa.consignes.models import Consigne
+from tests.factories import make_operator
 from tests.subprocess_env import smartoa
 
 
@@ -117,5 +117,5 @@ def test_the_real_command_exits_1_with_one_line_on_extreme_input(tmp_path, make_
 )
 def test_staff_pages_answer_404_for_dates_out_of_range(client, make_contract, url):
     make_contract("BOA00001")
-    client.force_login(User.objects.create_user("ops@example.org", "a long password 123", is_staff=True))
+    make_operator(client)
     assert client.get(url).status_code == 404

@@ -117,7 +117,7 @@ def test_serve_refuses_by_itself(monkeypatch):
     from django.core.management import CommandError, call_command
 
     monkeypatch.setattr(
-        "smartoa.platform.management.commands.serve.not_ready", lambda: f"{describe()} is empty (never migrated)"
+        "smartoa.runtime.management.commands.serve.not_ready", lambda: f"{describe()} is empty (never migrated)"
     )
     with pytest.raises(CommandError, match=r"refusing to serve: the .* database .*never migrated"):
         call_command("serve", "--port", "8123")

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from smartoa.accounts.models import Role, User
+from smartoa.accounts.security import reset_second_factor
 from smartoa.accounts.services import create_account, set_account_active
 from smartoa.core.admin import Operation, ReadOnlyAdmin, ReadOnlyInline, actor_of
 
@@ -56,6 +57,25 @@ class SetAccountActive(Operation):
         return _("Compte mis à jour.")
 
 
+class ConfirmForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("J'ai vérifié l'identité de la personne (appel ou e-mail depuis l'adresse du compte)"), required=True
+    )
+
+
+class ResetSecondFactor(Operation):
+    name, label, form_class = "reset-totp", _("Réinitialiser la double authentification"), ConfirmForm
+    help_text = _(
+        "Pour un utilisateur qui a perdu son téléphone : son application et ses codes de secours sont supprimés, "
+        "il reçoit par e-mail un nouveau mot de passe provisoire et activera une nouvelle application à sa "
+        "prochaine connexion."
+    )
+
+    def perform(self, request, obj, form):
+        reset_second_factor(obj, actor=actor_of(request))
+        return _("Double authentification réinitialisée ; un mot de passe provisoire a été envoyé.")
+
+
 @admin.register(User)
 class UserAdmin(ReadOnlyAdmin):
     list_display = ("email", "full_name", "is_staff", "is_active", "must_change_password", "date_joined")
@@ -63,7 +83,7 @@ class UserAdmin(ReadOnlyAdmin):
     search_fields = ("email", "full_name")
     exclude = ("password", "user_permissions", "groups")
     inlines = [RoleInline]
-    operations = (CreateAccount(), SetAccountActive())
+    operations = (CreateAccount(), SetAccountActive(), ResetSecondFactor())
 
 
 admin.site.unregister(Group)  # permissions come from roles on contracts and the staff flag, not groups

@@ -77,3 +77,20 @@ class Role(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.get_kind_display()} — {self.contract}"
+
+
+class BackupCode(models.Model):
+    """A one-time code that replaces the authenticator once (shown once at enrolment). Only a keyed hash is
+    stored (``accounts/security.py``)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="backup_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("code de secours")
+        verbose_name_plural = _("codes de secours")
+
+    def __str__(self):
+        return f"{self.user} {'used' if self.used_at else 'unused'}"

@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
 
 from smartoa.accounts.models import Role, User
 from smartoa.audit.services import record
@@ -46,19 +48,18 @@ def create_account(email: str, *, actor: str, is_staff: bool = False, full_name:
         email=email, password=password, must_change_password=True, is_staff=is_staff, full_name=full_name
     )
     record("account.created", actor=actor, user=user, staff=is_staff)
-    transaction.on_commit(
-        lambda: send_mail(
-            "SMART OA — vos identifiants / your login",
-            (
-                f"Bonjour,\n\nUn compte SMART OA a été créé pour vous.\nIdentifiant : {email}\n"
-                f"Mot de passe provisoire : {password}\nPortail : {settings.BASE_URL}/\n\n"
-                "À la première connexion, vous devrez changer ce mot de passe et activer un TOTP.\n"
-            ),
-            None,
-            [email],
-        )
-    )
+    send_login(user, password, reason="created")
     return user
+
+
+def send_login(user: User, password: str, *, reason: str) -> None:
+    """E-mail ``user`` (after commit, in the account's language) its login and provisional password: the account
+    was ``created`` or its second factor ``reset`` by the operator."""
+    context = {"user": user, "password": password, "reason": reason, "portal_url": f"{settings.BASE_URL}/"}
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        subject = render_to_string("accounts/email/login_subject.txt", context).strip()
+        body = render_to_string("accounts/email/login.txt", context)
+    transaction.on_commit(lambda: send_mail(subject, body, None, [user.email]))
 
 
 def set_account_active(user: User, active: bool, *, actor: str) -> bool:
@@ -70,6 +71,16 @@ def set_account_active(user: User, active: bool, *, actor: str) -> bool:
     user.save(update_fields=["is_active"])
     record("account.activated" if active else "account.deactivated", actor=actor, user=user)
     return True
+
+
+def set_language(user: User, language: str, *, ip: str | None = None) -> None:
+    """The language of the account's pages and e-mails (``fr`` or ``en``)."""
+    if language not in dict(settings.LANGUAGES):
+        raise InvalidInput("unknown language %(language)r", language=str(language)[:10])
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+        record("account.language", actor=user.email, user=user, ip=ip, language=language)
 
 
 def get_or_create_account(email: str, *, actor: str) -> tuple[User, bool]:

@@ -54,7 +54,7 @@ def contract_curve(request, contract_id):
     return contract_curve_page(
         request,
         contract,
-        base_template="backoffice/base.html",
+        base_template="backoffice/curve_frame.html",
         curve_url=reverse("backoffice:contract-curve", args=[contract.contract_id]),
         statement_url=lambda month, fmt: reverse(
             "backoffice:contract-statement", args=[contract.contract_id, month, fmt]

@@ -33,7 +33,7 @@ class _Figures(models.Model):
     missing_steps = models.PositiveIntegerField(_("pas manquants"))
     energy_during_stop_kwh = models.FloatField(_("énergie pendant l'arrêt (kWh, pas contrôlés)"))
     energy_neutralised_kwh = models.FloatField(_("énergie des pas neutralisés (kWh)"))
-    excess_kwh = models.FloatField(_("énergie au-delà du permis (kWh)"))
+    excess_kwh = models.FloatField(_("énergie excédentaire (kWh)"))
 
     class Meta:
         abstract = True

@@ -17,7 +17,7 @@ from smartoa.billing.evaluation import evaluate_period
 from smartoa.billing.services import latest_run, stale_contracts
 from smartoa.billing.statements import build_statements, render_statement, statement_filename
 from smartoa.core.clock import now
-from smartoa.domain.calendar import iso, local_day_of, parse_day
+from smartoa.domain.calendar import local_day_of, parse_day
 from smartoa.domain.curves import month_days, parse_month
 from smartoa.domain.errors import UserError
 from smartoa.exports.writers import FORMATS
@@ -52,14 +52,15 @@ def curve_context(contract, *, day: date | None = None, month: date | None = Non
             "consigne": _("Consigne (1 = arrêt)"),
             "neutralised": _("Pas neutralisés"),
             "breach": _("Pas en dépassement"),
+            "time": _("Heure (Paris)"),
         },
     }
     ep = ev.episodes
     grid = period.grid
     episodes = [
         {
-            "start": iso(grid.instant(ep.start[i])),
-            "end": iso(grid.instant(ep.end[i])),
+            "start": grid.instant(ep.start[i]),
+            "end": grid.instant(ep.end[i]),
             "checked_steps": int(ep.checked[i]),
             "breach_steps": int(ep.breach[i]),
             "missing_steps": int(ep.missing[i]),
@@ -102,9 +103,17 @@ def parse_period(request) -> tuple[date | None, date | None]:
 
 
 def contract_curve_page(
-    request, contract, *, statement_url, curve_url, base_template: str, template: str = "billing/contract_curve.html"
+    request,
+    contract,
+    *,
+    statement_url,
+    curve_url,
+    base_template: str,
+    template: str = "billing/contract_curve.html",
+    extra: dict | None = None,
 ):
-    """Render the curve page. ``statement_url(month_text, fmt)`` and ``curve_url`` let the caller keep its URLs."""
+    """Render the curve page. ``statement_url(month_text, fmt)`` and ``curve_url`` let the caller keep its URLs;
+    ``extra`` goes to the template as is (the caller's frame)."""
     day, month = parse_period(request)
     context = curve_context(contract, day=day, month=month)
     month_text = f"{context['month']:%Y-%m}"
@@ -112,6 +121,7 @@ def contract_curve_page(
         base_template=base_template,
         curve_url=curve_url,
         downloads=[(fmt, statement_url(month_text, fmt)) for fmt in context["formats"]],
+        **(extra or {}),
     )
     return render(request, template, context)
 

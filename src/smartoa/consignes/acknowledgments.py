@@ -7,13 +7,19 @@ Locked from HLAR on.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+
+from django.utils.translation import gettext_noop as _
 
 from smartoa.audit.services import record
 from smartoa.consignes.deadlines import hlar_for
 from smartoa.consignes.models import Acknowledgment, Consigne, ConsigneVersion
 from smartoa.core.clock import now
+from smartoa.core.sql import chunks
+from smartoa.domain.acknowledgment import DayAcknowledgment, status_of
 from smartoa.domain.calendar import iso
 from smartoa.domain.deadlines import is_open
 from smartoa.domain.errors import DeadlinePassed, NotFound, StaleVersion
@@ -52,7 +58,7 @@ def _consigne(contract, day: date, *, lock: bool) -> tuple[Consigne, ConsigneVer
     contract_pk = getattr(contract, "pk", contract)
     consigne = query.filter(contract_id=contract_pk, delivery_day=day).first()
     if consigne is None or consigne.current_version_id is None:
-        raise NotFound("no consigne has been published for %(day)s", day=day.isoformat())
+        raise NotFound(_("no consigne has been published for %(day)s"), day=day.isoformat())
     return consigne, ConsigneVersion.objects.get(pk=consigne.current_version_id)
 
 
@@ -77,12 +83,14 @@ def acknowledge(
     deadline = hlar_for(day)
     if not is_open(moment, deadline):
         raise DeadlinePassed(
-            "acknowledgments for %(day)s closed at HLAR %(deadline)s", day=day.isoformat(), deadline=iso(deadline)
+            _("acknowledgments for %(day)s closed at HLAR %(deadline)s"), day=day.isoformat(), deadline=iso(deadline)
         )
     if version_number is not None and version_number != current.number:
         raise StaleVersion(
-            "version %(version)s is not the current version of %(day)s (current: %(current)s); "
-            "read the consigne again and acknowledge it",
+            _(
+                "version %(version)s is not the current version of %(day)s (current: %(current)s); "
+                "read the consigne again and acknowledge it"
+            ),
             version=version_number,
             day=day.isoformat(),
             current=current.number,
@@ -129,3 +137,35 @@ def acknowledgment_state(contract, day: date) -> AcknowledgmentState:
         deadline=deadline,
         locked=not is_open(now(), deadline),
     )
+
+
+def day_states(contract_pks: Iterable[int], day: date) -> dict[int, DayAcknowledgment]:
+    """Where the acknowledgment of ``day`` stands for each of the contracts (in a constant number of queries,
+    whatever their number): not published, to do, done (version, when, by whom), voided by a modification,
+    missed after HLAR."""
+    pks = sorted(set(contract_pks))
+    current: dict[int, int] = {}
+    acknowledged: dict[int, set[int]] = defaultdict(set)
+    latest: dict[int, tuple[int, datetime, str]] = {}
+    for part in chunks(pks):
+        consignes = Consigne.objects.filter(contract_id__in=part, delivery_day=day, current_version__isnull=False)
+        current.update(consignes.values_list("contract_id", "current_version__number"))
+        acks = (
+            Acknowledgment.objects.filter(consigne__contract_id__in=part, consigne__delivery_day=day)
+            .order_by("acknowledged_at", "pk")
+            .values_list("consigne__contract_id", "version__number", "acknowledged_at", "actor")
+        )
+        for contract_pk, number, at, actor in acks:
+            acknowledged[contract_pk].add(number)
+            latest[contract_pk] = (number, at, actor)
+    deadline, moment = hlar_for(day), now()
+    return {
+        pk: status_of(
+            version=current.get(pk),
+            acknowledged_versions=acknowledged[pk],
+            latest=latest.get(pk),
+            deadline=deadline,
+            now=moment,
+        )
+        for pk in pks
+    }

@@ -59,6 +59,7 @@ class ConsigneVersion(AppendOnly):
 
     class Meta:
         verbose_name = _("version de consigne")
+        verbose_name_plural = _("versions de consigne")
         constraints = [models.UniqueConstraint(fields=["consigne", "number"], name="version_unique_number")]
         indexes = [models.Index(fields=["contract", "delivery_day", "number"], name="version_latest_idx")]
         ordering = ["consigne", "number"]
@@ -103,7 +104,8 @@ class HlarOverride(models.Model):
     set_by = models.CharField(max_length=200)
 
     class Meta:
-        verbose_name = "HLAR"
+        verbose_name = _("HLAR fixée")
+        verbose_name_plural = _("HLAR fixées")
 
     def __str__(self):
         return f"{self.delivery_day}: {self.hlar_at}"

@@ -8,6 +8,7 @@ rows, whatever the number of contracts in the database.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 
@@ -15,6 +16,7 @@ from django.db import connection
 
 from smartoa.consignes.models import Acknowledgment, Consigne, ConsigneVersion
 from smartoa.core.sql import chunks, date_column, placeholders
+from smartoa.domain.schedule import Period, no_stop_periods, periods_from_json
 
 _CONSIGNE = Consigne._meta.db_table
 _VERSION = ConsigneVersion._meta.db_table
@@ -103,3 +105,15 @@ def version_history(contract_pk: int, day: date | None = None) -> list[ConsigneV
     if day is not None:
         query = query.filter(delivery_day=day)
     return list(query.order_by("delivery_day", "number").prefetch_related("acknowledgments"))
+
+
+def current_schedules(day: date, contract_pks: Iterable[int]) -> dict[int, tuple[Period, ...]]:
+    """The current schedule of ``day`` for each of the contracts that has a consigne that day."""
+    found: dict[int, tuple[Period, ...]] = {}
+    for contract_pk, _day, _number, periods, _ack in current_rows(day, day, contract_pks):
+        if periods is None:  # no stop that day: the rows carry no periods
+            found[contract_pk] = no_stop_periods(day)
+        else:
+            data = json.loads(periods) if isinstance(periods, str) else periods
+            found[contract_pk] = periods_from_json(data)  # type: ignore[arg-type]  # stored JSON: a list
+    return found

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ipaddress
 
+from django.utils.translation import gettext_noop as _
+
 from smartoa.domain.errors import InvalidInput
 
 MAX_TEXT = 64  # longer than any written IPv6 address: refused before parsing
@@ -19,22 +21,33 @@ def parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     IPv4-mapped IPv6 address is its IPv4 address."""
     raw = (text or "").strip() if isinstance(text, str) else ""
     if not raw:
-        raise InvalidAddress("no IP address given")
+        raise InvalidAddress(_("no IP address given"))
     if len(raw) > MAX_TEXT:
-        raise InvalidAddress("%(address)r… is not an IP address", address=raw[:MAX_TEXT])
+        raise InvalidAddress(_("%(address)s… is not an IP address"), address=raw[:MAX_TEXT])
     if "/" in raw:
-        raise InvalidAddress("%(address)s: ranges are not allowed, declare each address individually", address=raw)
+        raise InvalidAddress(_("%(address)s: ranges are not allowed, declare each address individually"), address=raw)
     if "%" in raw:
-        raise InvalidAddress("%(address)s: a zone id (%%…) is not allowed, declare the address alone", address=raw)
+        raise InvalidAddress(_("%(address)s: a zone id is not allowed, declare the address alone"), address=raw)
     try:
         address = ipaddress.ip_address(raw)
     except ValueError:
         raise InvalidAddress(
-            "%(address)r is not an IPv4 or IPv6 address (host names are not allowed)", address=raw
+            _("%(address)s is not an IPv4 or IPv6 address (host names are not allowed)"), address=raw
         ) from None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         return address.ipv4_mapped
     return address
+
+
+# Why an address cannot be declared, in the order checked (a loopback address is also "not global").
+REFUSALS = (
+    ("is_unspecified", _("%(address)s is the unspecified address: only public fixed addresses can be declared")),
+    ("is_loopback", _("%(address)s is a loopback address: only public fixed addresses can be declared")),
+    ("is_multicast", _("%(address)s is a multicast address: only public fixed addresses can be declared")),
+    ("is_link_local", _("%(address)s is a link-local address: only public fixed addresses can be declared")),
+    ("is_private", _("%(address)s is a private or reserved address: only public fixed addresses can be declared")),
+)
+NOT_GLOBAL = _("%(address)s is not a public address: only public fixed addresses can be declared")
 
 
 def normalize_ip(text: str) -> str:
@@ -42,23 +55,12 @@ def normalize_ip(text: str) -> str:
     message: ranges, names, zone ids, and unspecified, loopback, private, shared, link-local, multicast,
     broadcast, documentation or otherwise reserved addresses."""
     address = parse_ip(text)
-    if address.is_unspecified:
-        reason = "the unspecified address"
-    elif address.is_loopback:
-        reason = "a loopback address"
-    elif address.is_multicast:
-        reason = "a multicast address"
-    elif address.is_link_local:
-        reason = "a link-local address"
-    elif address.is_private:
-        reason = "a private or reserved address"
-    elif not address.is_global:
-        reason = "not a public address"
-    else:
-        return address.compressed
-    raise InvalidAddress(
-        "%(address)s is %(reason)s: only public fixed addresses can be declared", address=str(address), reason=reason
-    )
+    for test, message in REFUSALS:
+        if getattr(address, test):
+            raise InvalidAddress(message, address=str(address))
+    if not address.is_global:
+        raise InvalidAddress(NOT_GLOBAL, address=str(address))
+    return address.compressed
 
 
 def client_ip(remote_addr: str, forwarded_for: str | None, trusted_proxies: frozenset[str]) -> str:

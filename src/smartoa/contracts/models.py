@@ -31,6 +31,9 @@ class Contract(models.Model):
         validators=[RegexValidator(CONTRACT_ID_PATTERN, _("lettres majuscules et chiffres uniquement"))],
     )
     name = models.CharField(_("nom de l'installation"), max_length=200)
+    display_name = models.CharField(
+        _("nom d'usage"), max_length=100, blank=True, help_text=_("le nom choisi par les utilisateurs du contrat")
+    )
     network_id = models.CharField(_("identifiant gestionnaire de réseau"), max_length=64, blank=True)
     sector = models.CharField(_("filière"), max_length=20, choices=Sector.choices)
     installed_power = models.DecimalField(_("puissance installée"), max_digits=10, decimal_places=3)
@@ -45,6 +48,11 @@ class Contract(models.Model):
 
     def __str__(self):
         return self.contract_id
+
+    @property
+    def label(self) -> str:
+        """The name shown in the portal: the users' display name, else the contract's name."""
+        return self.display_name or self.name
 
     @property
     def allows_limitation(self) -> bool:
@@ -65,6 +73,7 @@ class EligibilityRule(models.Model):
 
     class Meta:
         verbose_name = _("règle d'éligibilité")
+        verbose_name_plural = _("règles d'éligibilité")
         constraints = [models.UniqueConstraint(fields=["sector", "effective_from"], name="eligibility_unique_day")]
         ordering = ["sector", "effective_from"]
 

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext_noop as _
 
 from smartoa.accounts import services as accounts
 from smartoa.accounts.models import Role
@@ -50,6 +51,17 @@ def set_active(contract: Contract, active: bool, *, actor: str) -> bool:
     contract.save(update_fields=["active", "updated_at"])
     record("contract.activated" if active else "contract.deactivated", actor=actor, contract=contract)
     return True
+
+
+def set_display_name(contract: Contract, name: str, *, actor: str, ip: str | None = None) -> str:
+    """The installation's name as its users want to see it in the portal (empty: the contract's own name)."""
+    name = check_text(name, field="name", max_length=Contract._meta.get_field("display_name").max_length or 100)
+    if name != contract.display_name:
+        previous = contract.display_name
+        contract.display_name = name
+        contract.save(update_fields=["display_name", "updated_at"])
+        record("contract.renamed", actor=actor, contract=contract, ip=ip, name=name, previous=previous)
+    return name
 
 
 # --- tokens -----------------------------------------------------------------------------------------------
@@ -127,7 +139,7 @@ def remove_ips(contract: Contract, addresses: list[str], *, actor: str, ip: str 
     missing = [a for a in wanted if a not in existing]
     if missing:
         raise NotFound(
-            "%(contract_id)s: not on the allowed list: %(addresses)s",
+            _("%(contract_id)s: not on the allowed list: %(addresses)s"),
             contract_id=contract.contract_id,
             addresses=", ".join(missing),
         )

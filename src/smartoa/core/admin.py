@@ -66,6 +66,9 @@ class ReadOnlyPermissions:
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_staff
 
+    def has_module_permission(self, request):  # operators are staff: no per-model permission to hand out
+        return request.user.is_active and request.user.is_staff
+
 
 class ReadOnlyAdmin(ReadOnlyPermissions, admin.ModelAdmin):
     """Read-only for everyone, superusers included; ``operations`` are the service-backed writes."""

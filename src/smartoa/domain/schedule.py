@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from smartoa.domain.calendar import STEP_5, day_bounds, day_length, has_local_offset, iso, parse_day, parse_instant
+from smartoa.domain.calendar import (
+    STEP_5,
+    day_bounds,
+    day_length,
+    has_local_offset,
+    iso,
+    parse_day,
+    parse_instant,
+    to_local,
+)
 from smartoa.domain.errors import InvalidInput
 from smartoa.domain.text import is_contract_id
 
@@ -140,6 +149,28 @@ def no_stop_periods(day: date) -> tuple[Period, ...]:
     """The schedule of a day without any stop: one period at 0.0."""
     start, end = day_bounds(day)
     return (Period(start, end, 0.0),)
+
+
+def changes(before: Sequence[Period], after: Sequence[Period]) -> list[tuple[datetime, datetime, float, float]]:
+    """Where two schedules of the same day differ: (start, end, value before, value after) for each maximal run
+    of instants whose value changed, in time order."""
+    cuts = sorted(
+        {p.start.astimezone(UTC) for p in (*before, *after)} | {p.end.astimezone(UTC) for p in (*before, *after)}
+    )
+
+    def value_at(periods: Sequence[Period], moment: datetime) -> float:
+        return next((p.value for p in periods if p.start <= moment < p.end), 0.0)
+
+    runs: list[tuple[datetime, datetime, float, float]] = []
+    for a, b in itertools.pairwise(cuts):
+        old, new = value_at(before, a), value_at(after, a)
+        if old == new:
+            continue
+        if runs and runs[-1][1] == a and runs[-1][2:] == (old, new):
+            runs[-1] = (runs[-1][0], b, old, new)
+        else:
+            runs.append((a, b, old, new))
+    return [(to_local(a), to_local(b), old, new) for a, b, old, new in runs]
 
 
 def periods_from_json(data: list[dict[str, Any]]) -> tuple[Period, ...]:

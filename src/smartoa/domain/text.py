@@ -10,6 +10,13 @@ import re
 
 from smartoa.domain.errors import InvalidInput
 
+
+def _(message: str) -> str:
+    """Marks a message template for the translation catalogues (xgettext's ``_``); pages translate it when they
+    show the error (``portal/messages.py``). Pure: returns it unchanged."""
+    return message
+
+
 CONTRACT_ID_PATTERN = r"^[A-Z0-9]{3,32}\Z"
 _CONTRACT_ID = re.compile(CONTRACT_ID_PATTERN)
 # C0 controls other than tab, line feed and carriage return, and DEL: never meaningful in a name or a reason.
@@ -20,19 +27,19 @@ def check_text(value: str, *, field: str, max_length: int, required: bool = Fals
     """``value`` stripped, or InvalidInput naming ``field`` when it is too long, holds a NUL or another control
     character (line breaks only when ``multiline``), or is empty while ``required``."""
     if not isinstance(value, str):
-        raise InvalidInput("%(field)s must be text", field=field)
+        raise InvalidInput(_("%(field)s must be text"), field=field)
     text = value.strip()
     if _CONTROL.search(text) or (not multiline and ("\n" in text or "\r" in text)):
-        raise InvalidInput("%(field)s holds a control character", field=field)
+        raise InvalidInput(_("%(field)s holds a control character"), field=field)
     if len(text) > max_length:
         raise InvalidInput(
-            "%(field)s is %(length)s characters long; at most %(max_length)s",
+            _("%(field)s is %(length)s characters long; at most %(max_length)s"),
             field=field,
             length=len(text),
             max_length=max_length,
         )
     if required and not text:
-        raise InvalidInput("%(field)s is empty", field=field)
+        raise InvalidInput(_("%(field)s is empty"), field=field)
     return text
 
 

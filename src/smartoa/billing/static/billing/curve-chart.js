@@ -14,12 +14,12 @@
   var breach = points("#d1242f", 9);
   breach.label = data.labels.breach;
   var options = {
-    width: Math.max(target.clientWidth, 600),
+    width: Math.max(target.clientWidth, 280),
     height: 360,
     tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), "Europe/Paris"); },
     scales: { x: { time: true }, c: { range: [0, 1.05] } },
     series: [
-      {},
+      { label: data.labels.time },
       { label: data.labels.energy, stroke: "#1f6feb", width: 1, scale: "kWh" },
       { label: data.labels.consigne, stroke: "#8c959f", fill: "rgba(209, 36, 47, 0.08)", scale: "c",
         paths: uPlot.paths.stepped({ align: 1 }) },

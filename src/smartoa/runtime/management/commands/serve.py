@@ -32,7 +32,7 @@ class Command(BaseCommand):
                 raise CommandError("--dev is refused in production")
             call_command("runserver", f"{host}:{port}")
             return
-        from smartoa.platform.server import run
+        from smartoa.runtime.server import run
 
         call_command("collectstatic", interactive=False, verbosity=0)
 

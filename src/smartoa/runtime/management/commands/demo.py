@@ -1,4 +1,10 @@
-"""``smartoa demo``: test environment only — load a demo data set and print the logins and tokens created."""
+"""``smartoa demo``: test environment only — load a demo data set, through the services, and print what a newcomer
+needs to log in within a minute: each account's login, password and TOTP secret, and each contract's API token.
+
+Run again, it keeps what exists and gives every account a new password and secret, every contract a new token.
+"""
+
+from __future__ import annotations
 
 import secrets
 from datetime import time, timedelta
@@ -7,8 +13,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import transaction
+from django_otp.oath import TOTP
 
 from smartoa.accounts.models import User
+from smartoa.accounts.security import base32_secret, confirm_totp, new_secret, set_password
+from smartoa.accounts.services import create_account
 from smartoa.consignes.deadlines import hlar_for, set_hlar
 from smartoa.consignes.models import Consigne
 from smartoa.consignes.services import publish
@@ -25,6 +34,7 @@ DEMO_CONTRACTS = [
     ("BOA00002", "Éolien en mer du Large", "wind_offshore", "480.000", "MW", "large@demo.smart-oa.example"),
 ]
 OPERATOR_EMAIL = "operateur@demo.smart-oa.example"
+ACTOR = "demo"
 
 
 def demo_periods(day):
@@ -35,8 +45,19 @@ def demo_periods(day):
     return (Period(start, stop_start, 0.0), Period(stop_start, stop_end, 1.0), Period(stop_end, end, 0.0))
 
 
+def ready_account(email: str, *, staff: bool = False) -> tuple[str, str]:
+    """The account of ``email`` (created if needed) with a new password and an enrolled authenticator, as after
+    a first login; returns (password, TOTP secret in base32)."""
+    user = User.objects.filter(email=email).first() or create_account(email, actor=ACTOR, is_staff=staff)
+    password = f"Demo-{secrets.token_urlsafe(9)}"
+    set_password(user, password, ip=None, reason="set_by_demo")
+    secret = new_secret()
+    confirm_totp(user, secret, f"{TOTP(bytes.fromhex(secret)).token():06d}", ip=None)
+    return password, base32_secret(secret)
+
+
 class Command(SmartOACommand):
-    help = "Load demo data (test environment only) and print the logins and API tokens created."
+    help = "Load demo data (test environment only) and print the logins, TOTP secrets and API tokens created."
 
     def handle(self, *args, **options):
         if settings.PRODUCTION:
@@ -47,39 +68,35 @@ class Command(SmartOACommand):
             self.stdout.write(line)
 
     def load(self) -> list[str]:
-        actor = "demo"
-        lines = []
-        operator_password = secrets.token_urlsafe(9)
-        operator = User.objects.filter(email=OPERATOR_EMAIL).first() or User.objects.create_superuser(OPERATOR_EMAIL)
-        operator.set_password(operator_password)
-        operator.save()
-        lines.append(f"operator (admin, http://localhost:8000/admin/): {OPERATOR_EMAIL} / {operator_password}")
-        today = local_day_of(now())
+        lines = [
+            "Portal: http://localhost:8000/ — log in with an e-mail and password below, then the 6-digit code of",
+            "an authenticator app set up with the account's TOTP secret (or: .venv/bin/smartoa totp code EMAIL).",
+        ]
+        password, secret = ready_account(OPERATOR_EMAIL, staff=True)
+        lines.append(f"operator (back office and admin): {OPERATOR_EMAIL} / {password} / TOTP secret {secret}")
         for email in sorted({holder for *_, holder in DEMO_CONTRACTS}):
-            password = secrets.token_urlsafe(9)
-            user = User.objects.filter(email=email).first() or User.objects.create_user(email)
-            user.set_password(password)
-            user.must_change_password = True
-            user.save()
-            lines.append(f"producer login: {email} / {password} (provisional: change it and enrol TOTP)")
+            password, secret = ready_account(email)
+            lines.append(f"producer: {email} / {password} / TOTP secret {secret}")
+        today = local_day_of(now())
         for cid, name, sector, power, unit, holder in DEMO_CONTRACTS:
-            contract, _ = Contract.objects.update_or_create(
+            contract, _ = Contract.objects.get_or_create(
                 contract_id=cid,
                 defaults={"name": name, "sector": sector, "installed_power": Decimal(power), "power_unit": unit},
             )
-            assign_role(contract, holder, "holder", actor=actor)  # no IPs: the test environment needs none
-            plain, _ = issue_token(contract, actor=actor)
+            assign_role(contract, holder, "holder", actor=ACTOR)  # no IPs: the test environment needs none
+            plain, _token = issue_token(contract, actor=ACTOR)
             lines.append(f"{cid} ({name}): API token {plain}")
             documents = []
             for day in (today - timedelta(days=1), today, today + timedelta(days=1)):
                 if not Consigne.objects.filter(contract=contract, delivery_day=day).exists():
                     periods = demo_periods(day) if cid != "BOA00001" else no_stop_periods(day)
                     documents.append(ConsigneDocument(cid, day, periods))
-            publish(documents, actor=actor) if documents else None
+            if documents:
+                publish(documents, actor=ACTOR)
         tomorrow = today + timedelta(days=1)
         if hlar_for(tomorrow) <= now() + timedelta(minutes=45) and to_local(now()).time() < time(23, 0):
             # Late in the day: keep tomorrow's consignes acknowledgeable so the demo can be tried end to end.
-            _, new = set_hlar(tomorrow, time(23, 59), actor=actor, force=True)
+            _, new = set_hlar(tomorrow, time(23, 59), actor=ACTOR, force=True)
             lines.append(f"demo: HLAR of {tomorrow} postponed to {iso(new)} so that it can still be acknowledged")
-        lines.append("try: curl -H 'Authorization: Bearer <token>' http://localhost:8000/api/v1/effacement")
+        lines.append("API: curl -H 'Authorization: Bearer <token>' http://localhost:8000/api/v1/effacement")
         return lines

@@ -1,0 +1,13 @@
+"""User errors as the pages show them: the message template translated into the user's language, then filled
+with its parameters (the French catalogue translates the English templates of ``domain/errors.py`` users)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext
+
+from smartoa.domain.errors import UserError
+
+
+def user_message(error: UserError) -> str:
+    template = gettext(error.message_template)
+    return template % error.params if error.params else template

@@ -1,0 +1,78 @@
+"""The two-step login, enforced for every page: nothing but the login steps is reachable before the password and
+the TOTP code (operators included: the admin and the back office sit behind it too).
+
+The steps, in order: log in with the password (``login``); change a provisional password (``first_password``);
+enrol an authenticator (``enrol``); give the current code (``verify``). A signed-in account that has a step left
+is sent to it; an anonymous visitor is sent to the login page, except on the public pages (login, forgotten
+password, lost authenticator, language). The API (token authentication) and static files are not concerned.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import translation
+
+from smartoa.accounts.security import has_second_factor
+
+# Reachable without an account: the login page, the forgotten password, the lost authenticator, the language.
+PUBLIC = ("/connexion/", "/connexion/oubli/", "/connexion/appareil-perdu/", "/langue/")
+NOT_CONCERNED = ("/api/", "/static/", "/favicon.ico")
+STEP_URLS = {
+    "first_password": "portal:first-password",
+    "enrol": "portal:enrol",
+    "verify": "portal:verify",
+}
+ALWAYS_OPEN = ("/deconnexion/", "/langue/")
+
+
+def next_step(request) -> str | None:
+    """The login step the signed-in account still has to pass, or None."""
+    user = request.user
+    if user.must_change_password:
+        return "first_password"
+    if not user.is_verified():
+        return "enrol" if not has_second_factor(user) else "verify"
+    return None
+
+
+class TwoStepLoginMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path_info
+        if path.startswith(NOT_CONCERNED):
+            return self.get_response(request)
+        user = request.user
+        if not user.is_authenticated:
+            if path in PUBLIC or path.startswith("/connexion/oubli/"):
+                return self.get_response(request)
+            login = reverse("portal:login")
+            if request.method == "GET" and path != "/":
+                login += "?" + urlencode({"next": request.get_full_path()})
+            return redirect(login)
+        step = next_step(request)
+        if step is None or path.startswith(ALWAYS_OPEN) or path == reverse(STEP_URLS[step]):
+            return self.get_response(request)
+        return redirect(STEP_URLS[step])
+
+
+class AccountLanguageMiddleware:
+    """A signed-in account sees the site in its language (``User.language``), whatever the browser asks."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language = getattr(request.user, "language", None)
+        if language and language in dict(settings.LANGUAGES):
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        if language:
+            response.headers.setdefault("Content-Language", language)
+        return response

@@ -1,0 +1,56 @@
+from django.urls import path
+
+from smartoa.portal.views import account, api_access, auth, contract, contracts, curve, exports
+
+app_name = "portal"
+
+urlpatterns = [
+    # The login steps (the only pages reachable before password + code).
+    path("connexion/", auth.LoginView.as_view(), name="login"),
+    path("connexion/code/", auth.VerifyView.as_view(), name="verify"),
+    path("connexion/mot-de-passe/", auth.FirstPasswordView.as_view(), name="first-password"),
+    path("connexion/authentificateur/", auth.EnrolView.as_view(), name="enrol"),
+    path("connexion/oubli/", auth.ResetRequestView.as_view(), name="reset"),
+    path(
+        "connexion/oubli/envoye/",
+        auth.auth_views.PasswordResetDoneView.as_view(template_name="portal/auth/reset_sent.html"),
+        name="reset-sent",
+    ),
+    path("connexion/oubli/<uidb64>/<token>/", auth.ResetConfirmView.as_view(), name="reset-confirm"),
+    path(
+        "connexion/oubli/termine/",
+        auth.auth_views.PasswordResetCompleteView.as_view(template_name="portal/auth/reset_done.html"),
+        name="reset-done",
+    ),
+    path("connexion/appareil-perdu/", auth.LostDeviceView.as_view(), name="lost-device"),
+    path("deconnexion/", auth.LogoutView.as_view(), name="logout"),
+    path("langue/", account.LanguageView.as_view(), name="language"),
+    # The account.
+    path("compte/", account.AccountView.as_view(), name="account"),
+    path("compte/mot-de-passe/", account.PasswordView.as_view(), name="password"),
+    path("compte/codes-de-secours/", auth.BackupCodesView.as_view(), name="backup-codes"),
+    path("compte/codes-de-secours/nouveaux/", account.BackupCodesRenewView.as_view(), name="backup-codes-renew"),
+    # Contracts.
+    path("", contracts.ContractsView.as_view(), name="contracts"),
+    path("acquiescer/", contracts.AcknowledgeManyView.as_view(), name="acknowledge-many"),
+    path("contrats/<str:contract_id>/", contract.ContractView.as_view(), name="contract"),
+    path("contrats/<str:contract_id>/nom/", contract.RenameView.as_view(), name="rename"),
+    path("contrats/<str:contract_id>/jours/<str:day>/", contract.DayView.as_view(), name="day"),
+    path(
+        "contrats/<str:contract_id>/jours/<str:day>/acquiescer/",
+        contract.AcknowledgeView.as_view(),
+        name="acknowledge",
+    ),
+    path("contrats/<str:contract_id>/jours/<str:day>.<str:fmt>", contract.DayDocumentView.as_view(), name="document"),
+    path("contrats/<str:contract_id>/acces/", api_access.AccessView.as_view(), name="access"),
+    path(
+        "contrats/<str:contract_id>/acces/retirer/<str:address>/",
+        api_access.RemoveAddressView.as_view(),
+        name="remove-address",
+    ),
+    path("contrats/<str:contract_id>/jeton/", api_access.TokenView.as_view(), name="token"),
+    path("contrats/<str:contract_id>/jeton/revoquer/", api_access.RevokeTokenView.as_view(), name="revoke-token"),
+    path("contrats/<str:contract_id>/exports/", exports.ExportView.as_view(), name="exports"),
+    path("contrats/<str:contract_id>/courbe/", curve.CurveView.as_view(), name="curve"),
+    path("contrats/<str:contract_id>/releve/<str:month>.<str:fmt>", curve.StatementView.as_view(), name="statement"),
+]

@@ -1,0 +1,84 @@
+"""The account page: language, password, backup codes."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.forms import PasswordChangeForm
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.i18n import set_language as django_set_language
+
+from smartoa.accounts.security import backup_codes_left, new_backup_codes, set_password, verify_second_factor
+from smartoa.accounts.services import set_language
+from smartoa.domain.errors import UserError
+from smartoa.portal.messages import user_message
+from smartoa.portal.security import client_ip
+from smartoa.portal.views.auth import CODES, CodeForm
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(label=gettext_lazy("Langue"), choices=[("fr", "Français"), ("en", "English")])
+
+
+def _page(request, *, password_form=None, code_form=None, status=200):
+    context = {
+        "language_form": LanguageForm(initial={"language": request.user.language}),
+        "password_form": password_form or PasswordChangeForm(request.user),
+        "code_form": code_form or CodeForm(),
+        "codes_left": backup_codes_left(request.user),
+        "nav": "account",
+    }
+    return render(request, "portal/account.html", context, status=status)
+
+
+class AccountView(View):
+    def get(self, request):
+        return _page(request)
+
+
+class PasswordView(View):
+    def post(self, request):
+        form = PasswordChangeForm(request.user, request.POST)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    set_password(request.user, form.cleaned_data["new_password1"], ip=client_ip(request))
+            except UserError as exc:
+                form.add_error("new_password1", user_message(exc))
+            else:
+                update_session_auth_hash(request, request.user)
+                messages.success(request, _("Mot de passe changé."))
+                return redirect("portal:account")
+        return _page(request, password_form=form, status=400)
+
+
+class BackupCodesRenewView(View):
+    """New backup codes (the old ones stop working), after a current code from the authenticator."""
+
+    def post(self, request):
+        form = CodeForm(request.POST)
+        ip = client_ip(request)
+        if form.is_valid() and verify_second_factor(request.user, form.cleaned_data["code"], ip=ip).ok:
+            with transaction.atomic():
+                request.session[CODES] = new_backup_codes(request.user, ip=ip)
+            return redirect("portal:backup-codes")
+        form.add_error("code", _("Code incorrect ou déjà utilisé."))
+        return _page(request, code_form=form, status=400)
+
+
+class LanguageView(View):
+    """The account's language (or, before the login, the browser session's)."""
+
+    def post(self, request):
+        language = request.POST.get("language", "")
+        if language not in ("fr", "en"):
+            return redirect(request.POST.get("next") or "portal:contracts")
+        if request.user.is_authenticated:
+            with transaction.atomic():
+                set_language(request.user, language, ip=client_ip(request))
+        return django_set_language(request)

@@ -1,0 +1,300 @@
+"""The login, for every account (operators included): password, then the TOTP code; at the first login a new
+password and the enrolment of an authenticator, with one-time backup codes. Also: logout, the forgotten password
+(by e-mail; the code is still asked at the next login), the lost authenticator (through the operator), language.
+
+Views only read the request and call ``accounts/security.py``; every event is audited there or here with the
+address. The order of the steps is enforced for every page by ``portal/middleware.py``.
+"""
+
+from __future__ import annotations
+
+import segno
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django_otp import login as otp_login
+from django_ratelimit.core import is_ratelimited
+
+from smartoa.accounts.security import (
+    base32_secret,
+    confirm_totp,
+    new_backup_codes,
+    new_secret,
+    provisioning_uri,
+    set_password,
+    verify_second_factor,
+)
+from smartoa.audit.services import record
+from smartoa.domain.errors import UserError
+from smartoa.portal.messages import user_message
+from smartoa.portal.security import client_ip
+
+NEXT = "login_next"  # the page asked for before the login, kept in the session until the code is given
+SECRET = "totp_enrolment_secret"  # noqa: S105 - the session key under which the secret being enrolled waits
+CODES = "backup_codes_to_show"  # the backup codes just issued, shown once
+
+
+def _safe_text(text: str, limit: int = 200) -> str:
+    """What someone typed, fit for the audit log (no control characters, bounded)."""
+    return "".join(ch for ch in str(text)[:limit] if ch.isprintable())
+
+
+def _next_url(request) -> str:
+    target = request.session.pop(NEXT, "") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return reverse("admin:index") if request.user.is_staff else reverse("portal:contracts")
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.EmailField(label=gettext_lazy("Adresse e-mail"), max_length=254)
+    password = forms.CharField(label=gettext_lazy("Mot de passe"), strip=False, widget=forms.PasswordInput)
+
+    error_messages = {
+        "invalid_login": gettext_lazy("Adresse e-mail ou mot de passe incorrect."),
+        "inactive": gettext_lazy("Adresse e-mail ou mot de passe incorrect."),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.update(autocomplete="username", autofocus=True)
+        self.fields["password"].widget.attrs.update(autocomplete="current-password")
+
+
+def locked_out(request, response=None, credentials=None) -> HttpResponse:
+    """django-axes' answer once an account or an address is locked out: the login page saying so (429)."""
+    form = LoginForm(request, data=None)
+    minutes = settings.SMARTOA_LOCKOUT_MINUTES
+    context = {"form": form, "locked": True, "minutes": minutes}
+    return render(request, "portal/auth/login.html", context, status=429)
+
+
+@method_decorator([sensitive_post_parameters("password"), never_cache], name="dispatch")
+class LoginView(View):
+    """Step 1: the e-mail address and the password."""
+
+    def get(self, request):
+        if request.user.is_authenticated:
+            return redirect("portal:contracts")
+        if (target := request.GET.get("next")) and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+            request.session[NEXT] = target
+        return render(request, "portal/auth/login.html", {"form": LoginForm(request)})
+
+    def post(self, request):
+        form = LoginForm(request, data=request.POST)
+        ip = client_ip(request)
+        if form.is_valid():
+            user = form.get_user()
+            target = request.session.get(NEXT)
+            login(request, user)  # a new session: nothing of the anonymous one carries over
+            if target:
+                request.session[NEXT] = target
+            record("login.password_ok", actor=user.email, user=user, ip=ip)
+            return redirect("portal:verify")  # the middleware sends a first login to its steps instead
+        if getattr(request, "axes_locked_out", False):
+            record("login.locked_out", actor=_safe_text(request.POST.get("username", "")), ip=ip)
+            return locked_out(request)
+        record("login.failed", actor=_safe_text(request.POST.get("username", "")), ip=ip)
+        return render(request, "portal/auth/login.html", {"form": form}, status=400)
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=gettext_lazy("Code à 6 chiffres de votre application (ou un code de secours)"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+
+class EnrolCodeForm(CodeForm):
+    code = forms.CharField(
+        label=gettext_lazy("Code à 6 chiffres affiché par l'application"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+@method_decorator(never_cache, name="dispatch")
+class VerifyView(View):
+    """Step 2 of every login: the current code of the authenticator, or a backup code."""
+
+    def get(self, request):
+        return render(request, "portal/auth/verify.html", {"form": CodeForm()})
+
+    def post(self, request):
+        form = CodeForm(request.POST)
+        if not form.is_valid():
+            return render(request, "portal/auth/verify.html", {"form": form}, status=400)
+        result = verify_second_factor(request.user, form.cleaned_data["code"], ip=client_ip(request))
+        if not result.ok:
+            if result.wait_seconds:
+                error = _("Trop d'essais : attendez %(n)s secondes avant de réessayer.") % {"n": result.wait_seconds}
+            else:
+                error = _("Code incorrect ou déjà utilisé.")
+            form.add_error("code", error)
+            return render(
+                request, "portal/auth/verify.html", {"form": form}, status=429 if result.wait_seconds else 400
+            )
+        otp_login(request, result.device)
+        request.session.cycle_key()  # a new session key once the account is fully authenticated
+        if result.backup_codes_left is not None:
+            messages.warning(
+                request,
+                _("Code de secours utilisé : il vous en reste %(n)s. Générez-en de nouveaux depuis votre compte.")
+                % {"n": result.backup_codes_left},
+            )
+        return HttpResponseRedirect(_next_url(request))
+
+
+class FirstPasswordForm(SetPasswordForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = gettext_lazy("Nouveau mot de passe")
+        self.fields["new_password2"].label = gettext_lazy("Nouveau mot de passe (confirmation)")
+
+
+@method_decorator([sensitive_post_parameters(), never_cache], name="dispatch")
+class FirstPasswordView(View):
+    """First login, step 1: replace the provisional password."""
+
+    def get(self, request):
+        return render(request, "portal/auth/first_password.html", {"form": FirstPasswordForm(request.user)})
+
+    def post(self, request):
+        form = FirstPasswordForm(request.user, request.POST)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    set_password(request.user, form.cleaned_data["new_password1"], ip=client_ip(request))
+            except UserError as exc:
+                form.add_error("new_password1", user_message(exc))
+            else:
+                update_session_auth_hash(request, request.user)
+                return redirect("portal:enrol")
+        return render(request, "portal/auth/first_password.html", {"form": form}, status=400)
+
+
+@method_decorator(never_cache, name="dispatch")
+class EnrolView(View):
+    """First login, step 2: scan the QR code (or type the secret) in an authenticator app, then give a code."""
+
+    def context(self, request, form):
+        secret = request.session.get(SECRET) or new_secret()
+        request.session[SECRET] = secret
+        uri = provisioning_uri(request.user, secret)
+        qr = segno.make(uri, error="m").svg_inline(scale=5, title=_("QR code à scanner avec votre application"))
+        return {"form": form, "qr": mark_safe(qr), "secret": base32_secret(secret)}  # noqa: S308 - segno's SVG
+
+    def get(self, request):
+        return render(request, "portal/auth/enrol.html", self.context(request, EnrolCodeForm()))
+
+    def post(self, request):
+        form = EnrolCodeForm(request.POST)
+        secret = request.session.get(SECRET)
+        if form.is_valid() and secret:
+            ip = client_ip(request)
+            try:
+                with transaction.atomic():
+                    device = confirm_totp(request.user, secret, form.cleaned_data["code"], ip=ip)
+                    codes = new_backup_codes(request.user, ip=ip)
+            except UserError as exc:
+                form.add_error("code", user_message(exc))
+            else:
+                del request.session[SECRET]
+                otp_login(request, device)
+                request.session.cycle_key()
+                request.session[CODES] = codes
+                return redirect("portal:backup-codes")
+        return render(request, "portal/auth/enrol.html", self.context(request, form), status=400)
+
+
+class BackupCodesView(View):
+    """The backup codes just issued, shown once (after enrolment, or from the account page)."""
+
+    def get(self, request):
+        codes = request.session.pop(CODES, None)
+        if not codes:
+            return redirect("portal:account")
+        response = render(request, "portal/auth/backup_codes.html", {"codes": codes, "next": _next_url(request)})
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class LogoutView(View):
+    def post(self, request):
+        if request.user.is_authenticated:
+            record("logout", actor=request.user.email, user=request.user, ip=client_ip(request))
+        logout(request)
+        return redirect("portal:login")
+
+    def get(self, request):  # a link cannot log out (CSRF): show the button
+        return render(request, "portal/auth/logout.html")
+
+
+class LostDeviceView(View):
+    def get(self, request):
+        return render(request, "portal/auth/lost_device.html", {"support": settings.SMARTOA_SUPPORT_EMAIL})
+
+
+# --- forgotten password -----------------------------------------------------------------------------------
+
+
+class ResetForm(PasswordResetForm):
+    email = forms.EmailField(
+        label=gettext_lazy("Adresse e-mail"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+
+class ResetRequestView(auth_views.PasswordResetView):
+    """The forgotten password: a link by e-mail (the same answer whether or not the address has an account;
+    at most a few requests an hour per address). The code is still asked at the next login."""
+
+    template_name = "portal/auth/reset_request.html"
+    form_class = ResetForm
+    email_template_name = "portal/auth/email/reset.txt"
+    subject_template_name = "portal/auth/email/reset_subject.txt"
+    success_url = reverse_lazy("portal:reset-sent")
+
+    def get_extra_email_context(self):
+        return {"base_url": settings.BASE_URL}
+
+    def form_valid(self, form):
+        self.extra_email_context = self.get_extra_email_context()
+        ip = client_ip(self.request)
+        if is_ratelimited(self.request, group="password-reset", key=lambda g, r: ip or "", rate="5/h", increment=True):
+            record("password.reset_throttled", actor="anonymous", ip=ip)
+            return redirect(self.success_url)
+        record("password.reset_requested", actor=_safe_text(form.cleaned_data["email"]), ip=ip)
+        return super().form_valid(form)
+
+
+class ResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "portal/auth/reset_confirm.html"
+    form_class = FirstPasswordForm
+    success_url = reverse_lazy("portal:reset-done")
+    post_reset_login = False  # the next login asks for the password and the code
+
+    def form_valid(self, form):
+        try:
+            with transaction.atomic():
+                set_password(form.user, form.cleaned_data["new_password1"], ip=client_ip(self.request), reason="reset")
+        except UserError as exc:
+            form.add_error("new_password1", user_message(exc))
+            return self.form_invalid(form)
+        del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
+        return HttpResponseRedirect(self.get_success_url())
