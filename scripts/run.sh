@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command to try the platform: install, create the SQLite database, load demo data once, serve on
-# http://localhost:8000 (portal/admin + API). Test environment, embedded defaults.
+# http://localhost:8000 (portal, back office, admin, API) with the worker beside it. Test environment, embedded
+# defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -14,7 +15,12 @@ if [ ! -f var/.demo-loaded ]; then
 else
   echo "demo data already loaded (logins in var/demo-logins.txt; 'rm -r var' to start afresh)"
 fi
-echo "serving on http://localhost:${PORT:-8000}: the portal at /, the admin at /admin/, the API at /api/v1/effacement"
+echo "serving on http://localhost:${PORT:-8000}: the portal at /, the back office at /backoffice/, the admin at /admin/,"
+echo "the API at /api/v1/effacement"
 echo "(docs: /api/v1/docs); logins above and in var/demo-logins.txt; a TOTP code: .venv/bin/smartoa totp code EMAIL;"
 echo "e-mails in var/mail/"
-exec .venv/bin/smartoa serve --port "${PORT:-8000}"
+# The worker sends the e-mails and webhooks and runs the deadline jobs; it stops with the server.
+.venv/bin/smartoa worker &
+worker=$!
+trap 'kill "$worker" 2>/dev/null; wait "$worker" 2>/dev/null' EXIT
+.venv/bin/smartoa serve --port "${PORT:-8000}"

@@ -16,13 +16,50 @@ from tests import factories
 
 
 @pytest.fixture(autouse=True)
-def _fresh_last_use_buffer():
-    """The API's per-process last-use buffer must not carry token ids from one test's data to the next."""
+def _fresh_api_state():
+    """The API's per-process state starts afresh in each test: its buffers (tokens' last use, refusals to audit)
+    must not carry ids from one test's rolled-back data to the next, nor its outage reports their counts."""
     from smartoa.api.auth import discard_last_use
+    from smartoa.api.refusals import discard_tally
+    from smartoa.core import outage
 
-    discard_last_use()
+    def reset():
+        discard_last_use()
+        discard_tally()
+        for tracker in (outage.database, outage.cache):
+            tracker.since, tracker.failures, tracker.reported = None, 0, 0
+
+    reset()
     yield
-    discard_last_use()
+    reset()
+
+
+@pytest.fixture(autouse=True)
+def _jobs_run_at_once():
+    """Queued jobs run at once, in the caller's thread (Huey's immediate mode, in-memory queue): a commit that
+    writes to the outbox delivers it before returning, as the worker would a moment later. Tests of the real
+    worker run ``smartoa worker`` in a subprocess."""
+    from smartoa.jobs.engine import huey
+    from smartoa.notifications.senders import memory
+
+    huey.immediate = True
+    memory.reset()
+    yield
+    memory.reset()
+
+
+@pytest.fixture(autouse=True)
+def _empty_shared_cache_after_committed_tests(request):
+    """The shared cache (lockout and rate-limit counters) is a database table that a database flush leaves alone:
+    a test that commits (transactional database, live or subprocess servers) must not hand its counters to the
+    next one. Tests inside a rolled-back transaction need nothing."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    committed = marker is not None and (marker.kwargs.get("transaction") or marker.args[:1] == (True,))
+    if committed or {"transactional_db", "live_server"} & set(request.fixturenames):
+        from django.core.cache import cache
+
+        cache.clear()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ the most used ones as fixtures.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -189,4 +190,51 @@ def make_operator(client, email: str = "ops@example.org", **extra):
 
     user = User.objects.create_user(email, "a long password 123", is_staff=True, **extra)
     signed_in(client, user)
+    return user
+
+
+# --- notifications ----------------------------------------------------------------------------------------
+
+
+def deliver_outbox(**kwargs):
+    """Deliver the due outbox messages now, as the worker would (``deliver_due``); returns its counts."""
+    from smartoa.notifications.delivery import deliver_due
+
+    return deliver_due(**kwargs)
+
+
+def outbox(**filters) -> list:
+    """The outbox messages matching ``filters`` (e.g. ``kind="webhook"``, ``recipient=...``), oldest first."""
+    from smartoa.notifications.models import OutboxMessage
+
+    return list(OutboxMessage.objects.filter(**filters).order_by("pk"))
+
+
+@dataclass(frozen=True)
+class Email:
+    recipient: str
+    subject: str
+    body: str
+
+
+def emails(**filters) -> list[Email]:
+    """The outbox's e-mails matching ``filters`` (e.g. ``event="acknowledgment.reminder"``), oldest first, written
+    out as the worker sends them."""
+    from smartoa.notifications.outbox import rendered
+
+    return [Email(m.recipient, *rendered(m)) for m in outbox(kind="email", **filters)]
+
+
+def add_account(contract: Contract, email: str, kind: str = "holder", *, language: str = "fr"):
+    """Give ``email`` (created if needed, through the services: its login e-mail goes to the outbox) the role
+    ``kind`` on ``contract``; returns the account."""
+    from smartoa.accounts.models import User
+    from smartoa.accounts.services import set_language
+    from smartoa.contracts.services import assign_role
+
+    with transaction.atomic():
+        assign_role(contract, email, kind, actor="test")
+        user = User.objects.get(email=email)
+        if user.language != language:
+            set_language(user, language)
     return user

@@ -157,6 +157,73 @@ SMARTOA_SUPPORT_EMAIL = _env("SMARTOA_SUPPORT_EMAIL", "smart-oa-contact-techniqu
 SMARTOA_WORKERS = _env_int("SMARTOA_WORKERS", 2, minimum=1)
 SMARTOA_THREADS = _env_int("SMARTOA_THREADS", 4, minimum=1)
 
+# --- jobs and notifications (jobs/, notifications/) -----------------------------------------------------
+
+
+def _jobs_url() -> str:
+    """Where the task engine keeps its queue: empty (a SQLite file in the data folder), sqlite:///FILE,
+    redis://… or postgres://… (several machines share one queue)."""
+    url = _env("SMARTOA_JOBS_URL")
+    if url and not url.startswith(("sqlite:///", "redis://", "rediss://", "postgres://", "postgresql://")):
+        raise ImproperlyConfigured(
+            "SMARTOA_JOBS_URL must be empty (a SQLite file in SMARTOA_DATA_DIR), sqlite:///FILE, redis://host:port/db "
+            "or postgres://user@host:port/name"
+        )
+    return url
+
+
+def _operator_emails() -> list[str]:
+    from django.core.validators import validate_email
+
+    emails = [email.lower() for email in _env_list("SMARTOA_OPERATOR_EMAILS")]
+    for email in emails:
+        try:
+            validate_email(email)
+        except Exception:  # noqa: BLE001 - Django's ValidationError: any refusal is a configuration error
+            raise ImproperlyConfigured(f"SMARTOA_OPERATOR_EMAILS: {email!r} is not an e-mail address") from None
+    return emails
+
+
+def _warning_days() -> tuple[int, ...]:
+    raw = _env_list("SMARTOA_TOKEN_WARNING_DAYS") or ["30", "7"]
+    try:
+        days = sorted({int(item) for item in raw}, reverse=True)
+    except ValueError:
+        raise ImproperlyConfigured(f"SMARTOA_TOKEN_WARNING_DAYS must be whole days such as 30,7, not {raw!r}") from None
+    if not all(1 <= day <= 3660 for day in days):
+        raise ImproperlyConfigured("SMARTOA_TOKEN_WARNING_DAYS: each number of days must be between 1 and 3660")
+    return tuple(days)
+
+
+SMARTOA_JOBS_URL = _jobs_url()
+# Acknowledgment reminders are e-mailed this long before each day's HLAR (to the contracts not acknowledged).
+SMARTOA_REMINDER_MINUTES = _env_int("SMARTOA_REMINDER_MINUTES", 120, minimum=1, maximum=24 * 60)
+# Who gets the operators' warning at HLAR (the contracts that did not acknowledge): these addresses, else every
+# active staff account.
+SMARTOA_OPERATOR_EMAILS = _operator_emails()
+# Token-expiry warnings to the contract's accounts, this many days before the token expires (once each).
+SMARTOA_TOKEN_WARNING_DAYS = _warning_days()
+# Outbox delivery: tries per message before it is marked failed, the first retry delay (doubled at each try, at
+# most 6 hours), and the lease after which a message claimed by a worker that died is taken by another.
+SMARTOA_OUTBOX_MAX_ATTEMPTS = _env_int("SMARTOA_OUTBOX_MAX_ATTEMPTS", 10, minimum=1, maximum=50)
+SMARTOA_OUTBOX_RETRY_SECONDS = _env_int("SMARTOA_OUTBOX_RETRY_SECONDS", 30, minimum=1, maximum=6 * 3600)
+SMARTOA_OUTBOX_LEASE_SECONDS = _env_int("SMARTOA_OUTBOX_LEASE_SECONDS", 300, minimum=2, maximum=24 * 3600)
+# Delivered and failed messages (the delivery log) and job-run records are deleted after these many days.
+SMARTOA_OUTBOX_KEEP_DAYS = _env_int("SMARTOA_OUTBOX_KEEP_DAYS", 90, minimum=1, maximum=3660)
+SMARTOA_JOB_RUNS_KEEP_DAYS = _env_int("SMARTOA_JOB_RUNS_KEEP_DAYS", 30, minimum=1, maximum=3660)
+# Webhooks: seconds allowed per call (connect, send, answer), calls in flight at once per worker thread.
+SMARTOA_WEBHOOK_TIMEOUT = _env_float("SMARTOA_WEBHOOK_TIMEOUT", 10.0, minimum=0, maximum=120, above=True)
+SMARTOA_WEBHOOK_CONCURRENCY = _env_int("SMARTOA_WEBHOOK_CONCURRENCY", 32, minimum=1, maximum=256)
+# How messages leave: "real" (e-mail through the mail backend, webhooks over HTTP) or "memory" (kept in a list, for
+# tests of the outbox; test environment only).
+SMARTOA_NOTIFICATION_SENDER = _env("SMARTOA_NOTIFICATION_SENDER", "real")
+if SMARTOA_NOTIFICATION_SENDER not in {"real", "memory"}:
+    raise ImproperlyConfigured(
+        f"SMARTOA_NOTIFICATION_SENDER must be 'real' or 'memory', not {SMARTOA_NOTIFICATION_SENDER!r}"
+    )
+if PRODUCTION and SMARTOA_NOTIFICATION_SENDER != "real":
+    raise ImproperlyConfigured("refusing to start in production: SMARTOA_NOTIFICATION_SENDER=memory sends nothing")
+
 # --- resilience: database limits of web processes, API rate limit --------------------------------------
 
 # Seconds an API request may wait for the database (connecting, a lock) or take while using it before it is
@@ -194,6 +261,8 @@ INSTALLED_APPS = [
     "smartoa.consignes",
     "smartoa.metering",
     "smartoa.billing",
+    "smartoa.notifications",
+    "smartoa.jobs",
     "smartoa.backoffice",
     "smartoa.portal",
     "smartoa.runtime",
@@ -344,8 +413,9 @@ RATELIMIT_USE_CACHE = "default"
 RATELIMIT_FAIL_OPEN = True  # a cache failure never refuses a client: it is logged (api/refusals.py)
 
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",  # every password a person chooses
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "smartoa.accounts.hashers.ProvisionalPasswordHasher",  # the platform's random provisional passwords only
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -436,6 +506,7 @@ LOGGING = {
     },
     "loggers": {
         "smartoa": {"handlers": ["console"], "level": LOG_LEVEL},
+        "huey": {"handlers": ["console"], "level": LOG_LEVEL},  # the task engine (smartoa worker)
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django.security.DisallowedHost": {"handlers": [], "level": "CRITICAL", "propagate": False},
     },

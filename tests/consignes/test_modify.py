@@ -177,7 +177,8 @@ def test_modify_tells_the_contracts_accounts_by_email_after_commit(
         call_command("consignes", "modify", path, "--reason", "RTE: network constraint")
     assert sorted(m.to[0] for m in mailoutbox) == ["holder@x.fr", "manager@x.fr"]
     body = mailoutbox[0].body
-    assert "BOA00001, livraison 22/09/2025 : version 2" in body and "2025-09-21T16:30:00+02:00" in body
+    assert "- BOA00001 (Installation BOA00001), livraison le 22/09/2025, version 2 : arrêt 13:55–18:00" in body
+    assert "à acquiescer avant le 21/09/2025 à 16:30 (heure de Paris)" in body
     assert "RTE: network constraint" in body
 
 

@@ -28,7 +28,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from smartoa.accounts.models import BackupCode, User
-from smartoa.accounts.services import provisional_password, send_login
+from smartoa.accounts.services import give_provisional_password, send_login
 from smartoa.audit.services import record
 from smartoa.core.clock import now
 from smartoa.domain.errors import Conflict, InvalidInput
@@ -195,9 +195,7 @@ def reset_second_factor(user: User, *, actor: str) -> None:
         raise Conflict("%(email)s is deactivated: activate it first", email=user.email)
     TOTPDevice.objects.filter(user=user).delete()
     user.backup_codes.all().delete()
-    password = provisional_password()
-    user.set_password(password)
-    user.must_change_password = True
+    password = give_provisional_password(user)
     user.save(update_fields=["password", "must_change_password"])
     record("totp.reset", actor=actor, user=user)
     send_login(user, password, reason="reset")

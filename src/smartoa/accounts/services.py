@@ -7,23 +7,28 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import translation
 
+from smartoa.accounts.hashers import PROVISIONAL
 from smartoa.accounts.models import Role, User
-from smartoa.audit.services import record
+from smartoa.audit.services import record, record_many
 from smartoa.domain.errors import Conflict, InvalidInput
 from smartoa.domain.text import check_text
+from smartoa.notifications import outbox
 
 MAX_EMAIL = User._meta.get_field("email").max_length or 254
 
 
-def provisional_password() -> str:
-    return secrets.token_urlsafe(12)
+def give_provisional_password(user: User) -> str:
+    """Set a new provisional password on ``user`` (not saved; to change at the first login) and return it in plain
+    text, for the login e-mail. It is random (96 bits), hence hashed with one salted round
+    (``accounts/hashers.py``)."""
+    password = secrets.token_urlsafe(12)
+    user.password = make_password(password, hasher=PROVISIONAL)
+    user.must_change_password = True
+    return password
 
 
 def check_email(email: str) -> str:
@@ -37,29 +42,38 @@ def check_email(email: str) -> str:
 
 
 def create_account(email: str, *, actor: str, is_staff: bool = False, full_name: str = "") -> User:
-    """Create an account with a provisional password (to change at first login), e-mailed to the user once the
-    transaction commits. Conflict if the address already has an account."""
+    """Create an account with a provisional password (to change at first login), e-mailed to the user through the
+    outbox (sent once the transaction commits). Conflict if the address already has an account."""
     email = check_email(email)
     full_name = check_text(full_name, field="name", max_length=User._meta.get_field("full_name").max_length or 200)
     if User.objects.filter(email=email).exists():
         raise Conflict("an account already exists for %(email)s", email=email)
-    password = provisional_password()
-    user = User.objects.create_user(
-        email=email, password=password, must_change_password=True, is_staff=is_staff, full_name=full_name
-    )
+    user = User(email=email, is_staff=is_staff, full_name=full_name)
+    password = give_provisional_password(user)
+    user.save()
     record("account.created", actor=actor, user=user, staff=is_staff)
     send_login(user, password, reason="created")
     return user
 
 
+def create_accounts(emails: list[str], *, actor: str) -> list[User]:
+    """``create_account`` for many addresses at once (checked, lower-cased, none of them taken: the caller found
+    them missing), in a few inserts: the same accounts, audit events and login e-mails."""
+    users, passwords = [], []
+    for email in emails:
+        user = User(email=check_email(email))
+        passwords.append(give_provisional_password(user))
+        users.append(user)
+    User.objects.bulk_create(users, batch_size=1000)
+    record_many("account.created", [{"user": user, "staff": False} for user in users], actor=actor)
+    outbox.login_emails([(user, password) for user, password in zip(users, passwords, strict=True)])
+    return users
+
+
 def send_login(user: User, password: str, *, reason: str) -> None:
-    """E-mail ``user`` (after commit, in the account's language) its login and provisional password: the account
-    was ``created`` or its second factor ``reset`` by the operator."""
-    context = {"user": user, "password": password, "reason": reason, "portal_url": f"{settings.BASE_URL}/"}
-    with translation.override(user.language or settings.LANGUAGE_CODE):
-        subject = render_to_string("accounts/email/login_subject.txt", context).strip()
-        body = render_to_string("accounts/email/login.txt", context)
-    transaction.on_commit(lambda: send_mail(subject, body, None, [user.email]))
+    """E-mail ``user`` (through the outbox, in the account's language) its login and provisional password: the
+    account was ``created`` or its second factor ``reset`` by the operator."""
+    outbox.login_email(user, password, reason=reason)
 
 
 def set_account_active(user: User, active: bool, *, actor: str) -> bool:
@@ -115,22 +129,5 @@ def revoke_role(role: Role, *, actor: str) -> None:
 
 
 def tell_holders_manager_changed(contract, *, new_email: str) -> None:
-    """E-mail the contract's Producteurs (after commit) that its Gestionnaire changed."""
-    holders = list(
-        Role.objects.filter(contract=contract, kind=Role.Kind.HOLDER, user__is_active=True).values_list(
-            "user__email", flat=True
-        )
-    )
-    if not holders:
-        return
-    transaction.on_commit(
-        lambda: send_mail(
-            f"SMART OA — changement de gestionnaire du contrat {contract.contract_id}",
-            (
-                f"Le gestionnaire du contrat {contract.contract_id} est désormais {new_email}.\n"
-                "Le jeton API a été révoqué et la liste des adresses IP vidée.\n"
-            ),
-            None,
-            holders,
-        )
-    )
+    """E-mail the contract's Producteurs (through the outbox) that its Gestionnaire changed."""
+    outbox.manager_changed(contract, new_email=new_email)

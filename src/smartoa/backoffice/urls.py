@@ -1,15 +1,36 @@
+"""The back office's pages, under /backoffice/ (operators only: ``backoffice/access.py``)."""
+
 from django.urls import path
 
-from smartoa.backoffice import views
+from smartoa.backoffice.views import accounts, audit, changes, contracts, control, curves, publication
 
 app_name = "backoffice"
 
 urlpatterns = [
-    path("curves/upload/", views.curve_upload, name="curve-upload"),
-    path("contracts/<str:contract_id>/curve/", views.contract_curve, name="contract-curve"),
+    path("", control.ControlView.as_view(), name="control"),
+    # Publication of a day's consignes, incident changes, HLAR.
+    path("publication/", publication.PricesView.as_view(), name="publication"),
+    path("publication/preview/", publication.PreviewView.as_view(), name="publication-preview"),
+    path("publication/publish/", publication.PublishView.as_view(), name="publish"),
+    path("publication/modify/", changes.ModifyView.as_view(), name="modify"),
+    path("hlar/", changes.HlarView.as_view(), name="hlar"),
+    # Contracts and accounts.
+    path("contracts/", contracts.ContractsView.as_view(), name="contracts"),
+    path("contracts/import/", contracts.ImportView.as_view(), name="contracts-import"),
+    path("contracts/import/preview/", contracts.ImportPreviewView.as_view(), name="contracts-import-preview"),
+    path("contracts/import/confirm/", contracts.ImportConfirmView.as_view(), name="contracts-import-confirm"),
+    path("contracts/<str:contract_id>/", contracts.ContractView.as_view(), name="contract"),
+    path("accounts/", accounts.AccountsView.as_view(), name="accounts"),
+    path("accounts/new/", accounts.NewAccountView.as_view(), name="account-new"),
+    path("accounts/<int:pk>/reset-totp/", accounts.ResetTotpView.as_view(), name="reset-totp"),
+    # The audit log.
+    path("audit/", audit.AuditView.as_view(), name="audit"),
+    # Curves, compliance and statements.
+    path("curves/upload/", curves.curve_upload, name="curve-upload"),
+    path("contracts/<str:contract_id>/curve/", curves.contract_curve, name="contract-curve"),
     path(
         "contracts/<str:contract_id>/statement/<str:month>.<str:fmt>",
-        views.contract_statement,
+        curves.contract_statement,
         name="contract-statement",
     ),
 ]

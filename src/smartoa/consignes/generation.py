@@ -1,26 +1,50 @@
 """Generation of a day's consignes for every eligible contract from the 15-minute prices. Callers own the
-transaction."""
+transaction.
+
+``plan_generation`` builds the plan without writing: the schedule, the contracts it goes to, and what the
+operator must see before publishing — the active contracts left out as ineligible (with the reason), the ones
+excluded by hand, the ones already published. ``publish_plan`` publishes it.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 
+from smartoa.consignes.deadlines import cutoff_for_hlar, hlar_for
 from smartoa.consignes.models import Consigne
 from smartoa.consignes.services import publish
 from smartoa.contracts.models import Contract
-from smartoa.contracts.services import contracts_by_id, eligible_contracts
-from smartoa.domain.errors import InvalidInput, NotFound
+from smartoa.contracts.services import contracts_by_id, eligibility, eligibility_rules_on
+from smartoa.core.clock import now
+from smartoa.domain.calendar import iso
+from smartoa.domain.deadlines import is_open
+from smartoa.domain.errors import DeadlinePassed, InvalidInput, NotFound
 from smartoa.domain.generation import describe, generate_periods
 from smartoa.domain.prices import parse_prices
 from smartoa.domain.schedule import ConsigneDocument, Period
 
 
+@dataclass(frozen=True)
+class Ineligible:
+    """An active contract the generation leaves out, and why (``contracts.services.eligibility``)."""
+
+    contract: Contract
+    reason: str
+
+
 @dataclass
 class GenerationPlan:
-    """What a generation would publish: one schedule for every eligible contract not excluded."""
+    """What a generation would publish: one schedule for every eligible contract not excluded.
+
+    ``ineligible`` lists the active contracts out of scope on the day with their reason; ``excluded`` the eligible
+    ones left out by hand; ``already_published`` the chosen ones that already have a consigne that day (publishing
+    the plan is refused while any is left in).
+    """
 
     day: date
     threshold: float
@@ -28,10 +52,15 @@ class GenerationPlan:
     contracts: list[Contract]
     excluded: list[str] = field(default_factory=list)
     already_published: list[str] = field(default_factory=list)
+    ineligible: list[Ineligible] = field(default_factory=list)
 
     @property
     def summary(self) -> str:
         return describe(self.periods)
+
+    @property
+    def has_stop(self) -> bool:
+        return any(p.value > 0 for p in self.periods)
 
     def groups(self) -> list[tuple[str, list[str]]]:
         """(schedule summary, contract ids) per identical schedule."""
@@ -41,6 +70,16 @@ class GenerationPlan:
 
     def documents(self) -> list[ConsigneDocument]:
         return [ConsigneDocument(c.contract_id, self.day, self.periods) for c in self.contracts]
+
+    def fingerprint(self) -> str:
+        """A digest of what publishing the plan would write (day, schedule, contracts): a preview shown to an
+        operator and the plan published on confirmation must have the same one."""
+        content = {
+            "day": self.day.isoformat(),
+            "periods": [p.as_json() for p in self.periods],
+            "contracts": [c.contract_id for c in self.contracts],
+        }
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
 def parse_exclusions(text: str) -> list[str]:
@@ -62,7 +101,15 @@ def plan_generation(prices_text: str, day: date, *, exclude=(), threshold: float
     unknown = sorted(excluded - contracts_by_id(excluded).keys())
     if unknown:
         raise NotFound("unknown contract(s) to exclude: %(ids)s", ids=", ".join(u[:40] for u in unknown[:20]))
-    eligible = eligible_contracts(day)
+    rules = eligibility_rules_on(day)
+    eligible: list[Contract] = []
+    ineligible: list[Ineligible] = []
+    for contract in Contract.objects.filter(active=True).order_by("contract_id"):
+        reason = eligibility(contract, day, rules)
+        if reason is None:
+            eligible.append(contract)
+        else:
+            ineligible.append(Ineligible(contract, reason))
     published = set(Consigne.objects.filter(delivery_day=day).values_list("contract_id", flat=True).iterator())
     chosen = [c for c in eligible if c.contract_id not in excluded]
     return GenerationPlan(
@@ -72,11 +119,33 @@ def plan_generation(prices_text: str, day: date, *, exclude=(), threshold: float
         contracts=chosen,
         excluded=sorted(c.contract_id for c in eligible if c.contract_id in excluded),
         already_published=[c.contract_id for c in chosen if c.pk in published],
+        ineligible=ineligible,
     )
 
 
-def publish_plan(plan: GenerationPlan, *, actor: str):
-    """Publish the plan's consignes (first versions); refused if any is already published."""
+def check_publication_open(day: date, moment: datetime | None = None) -> None:
+    """Refuse (DeadlinePassed) a first publication of ``day`` from its change deadline on (HLAR − the
+    modification cutoff): past it the producers could no longer be asked to act on a new consigne. Postponing
+    the day's HLAR moves it."""
+    hlar = hlar_for(day)
+    cutoff = cutoff_for_hlar(hlar)
+    if not is_open(moment or now(), cutoff):
+        raise DeadlinePassed(
+            "publication of %(day)s closed at %(cutoff)s (HLAR %(hlar)s − %(minutes)s min); postpone the day's "
+            "HLAR first to publish later",
+            day=day.isoformat(),
+            cutoff=iso(cutoff),
+            hlar=iso(hlar),
+            minutes=settings.SMARTOA_MODIFICATION_CUTOFF_MINUTES,
+        )
+
+
+def publish_plan(plan: GenerationPlan, *, actor: str, check_deadline: bool = False):
+    """Publish the plan's consignes (first versions); refused if any is already published, and with
+    ``check_deadline`` from the day's change deadline on (``check_publication_open``; the back office asks for
+    it, the command line does not yet)."""
+    if check_deadline:
+        check_publication_open(plan.day)
     if not plan.contracts:
         raise InvalidInput("no eligible contract left to publish for %(day)s", day=plan.day.isoformat())
     return publish(plan.documents(), actor=actor, contracts={c.contract_id: c for c in plan.contracts})

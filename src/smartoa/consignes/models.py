@@ -109,3 +109,24 @@ class HlarOverride(models.Model):
 
     def __str__(self):
         return f"{self.delivery_day}: {self.hlar_at}"
+
+
+class ReminderSent(models.Model):
+    """The accounts of a contract were reminded to acknowledge version ``number`` of its consigne of
+    ``delivery_day`` (reminders go once per contract, day and version)."""
+
+    contract = models.ForeignKey("contracts.Contract", on_delete=models.CASCADE, related_name="+")
+    delivery_day = models.DateField(_("date de livraison"))
+    number = models.PositiveIntegerField(_("version"))
+    sent_at = models.DateTimeField(_("envoyé le"))
+
+    class Meta:
+        verbose_name = _("rappel d'acquiescement")
+        verbose_name_plural = _("rappels d'acquiescement")
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "delivery_day", "number"], name="reminder_once_per_version")
+        ]
+        indexes = [models.Index(fields=["delivery_day"], name="reminder_day_idx")]
+
+    def __str__(self):
+        return f"{self.contract_id} {self.delivery_day} v{self.number}"

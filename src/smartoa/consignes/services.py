@@ -26,7 +26,7 @@ from smartoa.domain.calendar import iso
 from smartoa.domain.errors import Conflict, DeadlinePassed, InvalidInput, NotFound, UserError
 from smartoa.domain.schedule import ConsigneDocument, ScheduleError, parse_document, render_document
 from smartoa.domain.text import check_text, is_contract_id
-from smartoa.notifications.services import notify_consignes_changed
+from smartoa.notifications.events import ConsigneNotice, consignes_changed
 
 SHOWN = 20  # ids named in a refusal message before "… and N more"
 MAX_REASON = 1000
@@ -166,7 +166,8 @@ def publish(
 
     ``contracts`` (id → Contract) may be given when the caller already holds them. Rows are written with two
     DB-API ``executemany`` calls, not the ORM: publication for every contract must stay within a small factor
-    of a bare bulk insert (bench/publish).
+    of a bare bulk insert (bench/publish). The contracts' accounts and webhooks are told through the outbox
+    (bulk inserts, in this transaction).
     """
     moment = at or now()
     contracts = contracts if contracts is not None else contracts_by_id(d.contract_id for d in documents)
@@ -206,7 +207,19 @@ def publish(
         for day in days:  # each new consigne's current version is its first
             cursor.execute(_SET_FIRST_CURRENT, [day_value[day]])
     record("consigne.published", actor=actor, count=len(rows), days=[str(d) for d in days])
+    hlars = hlars_for(days)
+    consignes_changed(
+        "consigne.published",
+        [notice(contracts[d.contract_id], d, 1, factory.document(d), hlars[d.delivery_day]) for d in documents],
+    )
     return [Published(d.contract_id, d.delivery_day, 1) for d in documents]
+
+
+def notice(contract: Contract, doc: ConsigneDocument, number: int, document: str, hlar: datetime) -> ConsigneNotice:
+    """What the e-mails and webhooks say of version ``number`` of ``doc`` (``document``: its API document)."""
+    return ConsigneNotice(
+        contract.pk, doc.contract_id, contract.label, doc.delivery_day, number, doc.periods, document, hlar
+    )
 
 
 def modify(documents: list[ConsigneDocument], *, reason: str, actor: str) -> list[ConsigneVersion]:
@@ -214,7 +227,7 @@ def modify(documents: list[ConsigneDocument], *, reason: str, actor: str) -> lis
 
     All or nothing. Refused for a day never published, after the change deadline (HLAR − cutoff of D−1), or
     when the content is identical to the current version. Locks the consignes (acknowledgments wait).
-    The contracts' accounts are told by e-mail, after commit, to acknowledge again.
+    The contracts' accounts are told by e-mail to acknowledge again, and their webhooks called (outbox).
     """
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidInput("a reason is required for an incident change")
@@ -267,8 +280,13 @@ def modify(documents: list[ConsigneDocument], *, reason: str, actor: str) -> lis
             version=version.number,
             reason=reason,
         )
-    notify_consignes_changed(
-        [(d.contract_id, d.delivery_day, n, hlars[d.delivery_day]) for _, d, n in plan], reason=reason
+    consignes_changed(
+        "consigne.modified",
+        [
+            notice(contracts[doc.contract_id], doc, version.number, version.document, hlars[doc.delivery_day])
+            for version, (_, doc, _) in zip(versions, plan, strict=True)
+        ],
+        reason=reason,
     )
     return versions
 

@@ -1,42 +1,60 @@
-"""Messages to producers, sent by e-mail through Django's mail backend once the transaction commits."""
+"""Webhook services: set (a new secret, shown once), remove, send a test event, read a contract's webhook. Used
+by the command line (``smartoa webhooks``) and the portal. Callers own the transaction; every change is
+audited."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import date, datetime
+from django.utils.translation import gettext_noop as _
 
-from django.conf import settings
-from django.core.mail import send_mass_mail
-from django.db import transaction
+from smartoa.audit.services import record
+from smartoa.core.clock import now
+from smartoa.domain.errors import Conflict
+from smartoa.notifications import events
+from smartoa.notifications.models import OutboxMessage, Webhook
+from smartoa.notifications.outbox import Draft
+from smartoa.notifications.webhooks import check_url, new_secret
 
-from smartoa.accounts.models import Role
-from smartoa.domain.calendar import iso
+
+def webhook_of(contract) -> Webhook | None:
+    """The contract's active webhook, if it has one."""
+    return Webhook.objects.filter(contract=contract, active=True).first()
 
 
-def notify_consignes_changed(changes: list[tuple[str, date, int, datetime]], *, reason: str) -> None:
-    """Tell every account holding a role on a changed contract that its consigne has a new version and must be
-    acknowledged again. ``changes``: (contract_id, delivery_day, version number, HLAR) tuples. One e-mail per
-    account, sent after commit (nothing is sent if the change is rolled back)."""
-    if not changes:
-        return
-    by_contract = defaultdict(list)
-    for change in changes:
-        by_contract[change[0]].append(change)
-    per_user = defaultdict(list)
-    roles = Role.objects.filter(contract__contract_id__in=by_contract, user__is_active=True)
-    for email, contract_id in roles.values_list("user__email", "contract__contract_id"):
-        per_user[email].extend(by_contract[contract_id])
-    messages = []
-    for email, items in sorted(per_user.items()):
-        lines = [
-            f"- {cid}, livraison {day:%d/%m/%Y} : version {number}, à acquiescer avant {iso(hlar)}"
-            for cid, day, number, hlar in sorted(items)
-        ]
-        body = (
-            "Bonjour,\n\nSuite à un incident, des consignes d'effacement ont été modifiées "
-            f"(motif : {reason}).\nLes acquiescements précédents ne valent plus : merci d'acquiescer de nouveau.\n\n"
-            + "\n".join(lines)
-            + f"\n\n{settings.BASE_URL}/\n"
-        )
-        messages.append(("SMART OA — consignes modifiées, nouvel acquiescement requis", body, None, [email]))
-    transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=False))
+def set_webhook(contract, url: str, *, actor: str, ip: str | None = None) -> str:
+    """Send the contract's consignes to ``url`` from now on, signed with a new secret, which is returned (shown
+    once; the previous secret stops being used at once). InvalidInput for a URL that cannot be used."""
+    url = check_url(url)
+    secret, moment = new_secret(), now()
+    webhook = Webhook.objects.select_for_update().filter(contract=contract).first()
+    previous = webhook.url if webhook is not None and webhook.active else None
+    if webhook is None:
+        Webhook.objects.create(contract=contract, url=url, secret=secret, created_at=moment, updated_at=moment)
+    else:
+        webhook.url, webhook.secret, webhook.active, webhook.updated_at = url, secret, True, moment
+        webhook.save(update_fields=["url", "secret", "active", "updated_at"])
+        # Calls still to deliver go to the new URL, signed with the new secret (the log says where they went).
+        webhook.messages.filter(status=OutboxMessage.Status.PENDING).update(recipient=url, updated_at=moment)
+    record("webhook.set", actor=actor, contract=contract, ip=ip, url=url, previous=previous)
+    return secret
+
+
+def remove_webhook(contract, *, actor: str, ip: str | None = None) -> bool:
+    """Stop calling the contract's webhook (its deliveries still pending fail; the log stays); returns False if
+    it had none."""
+    webhook = Webhook.objects.select_for_update().filter(contract=contract, active=True).first()
+    if webhook is None:
+        return False
+    webhook.active, webhook.secret, webhook.updated_at = False, "", now()
+    webhook.save(update_fields=["active", "secret", "updated_at"])
+    record("webhook.removed", actor=actor, contract=contract, ip=ip, url=webhook.url)
+    return True
+
+
+def send_test(contract, *, actor: str, ip: str | None = None) -> Draft:
+    """Queue a signed ``test`` call to the contract's webhook; Conflict if it has none."""
+    webhook = webhook_of(contract)
+    if webhook is None:
+        raise Conflict(_("%(contract_id)s has no webhook to test"), contract_id=contract.contract_id)
+    message = events.webhook_test(webhook)
+    record("webhook.test", actor=actor, contract=contract, ip=ip, delivery=str(message.delivery_id))
+    return message

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from smartoa.portal.views import account, api_access, auth, contract, contracts, curve, exports
+from smartoa.portal.views import account, api_access, auth, contract, contracts, curve, exports, webhooks
 
 app_name = "portal"
 
@@ -50,6 +50,9 @@ urlpatterns = [
     ),
     path("contrats/<str:contract_id>/jeton/", api_access.TokenView.as_view(), name="token"),
     path("contrats/<str:contract_id>/jeton/revoquer/", api_access.RevokeTokenView.as_view(), name="revoke-token"),
+    path("contrats/<str:contract_id>/webhook/", webhooks.WebhookView.as_view(), name="webhook"),
+    path("contrats/<str:contract_id>/webhook/test/", webhooks.TestWebhookView.as_view(), name="webhook-test"),
+    path("contrats/<str:contract_id>/webhook/supprimer/", webhooks.RemoveWebhookView.as_view(), name="webhook-remove"),
     path("contrats/<str:contract_id>/exports/", exports.ExportView.as_view(), name="exports"),
     path("contrats/<str:contract_id>/courbe/", curve.CurveView.as_view(), name="curve"),
     path("contrats/<str:contract_id>/releve/<str:month>.<str:fmt>", curve.StatementView.as_view(), name="statement"),

@@ -58,7 +58,7 @@ def _next_url(request) -> str:
     target = request.session.pop(NEXT, "") or ""
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return target
-    return reverse("admin:index") if request.user.is_staff else reverse("portal:contracts")
+    return reverse("backoffice:control") if request.user.is_staff else reverse("portal:contracts")
 
 
 class LoginForm(AuthenticationForm):

@@ -1,14 +1,13 @@
-"""Operator pages (staff only): curve upload, a contract's curve and compliance, statement downloads."""
+"""Curves: the upload of a CSV or Parquet curve file, a contract's curve and compliance, statement downloads."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from smartoa.backoffice.access import actor, operator_write, staff_required
 from smartoa.backoffice.forms import CurveUploadForm
 from smartoa.billing.views import contract_curve_page, statement_response
 from smartoa.contracts.models import Contract
@@ -16,11 +15,7 @@ from smartoa.metering.parsing import CurveImportError
 from smartoa.metering.services import import_curves
 
 
-def _actor(user) -> str:
-    return getattr(user, "email", "") or user.get_username()
-
-
-@staff_member_required
+@staff_required
 def curve_upload(request):
     """Upload a CSV or Parquet curve file; all or nothing, errors listed by row."""
     errors = ""
@@ -29,11 +24,11 @@ def curve_upload(request):
         upload = form.cleaned_data["file"]
         source = upload.temporary_file_path() if hasattr(upload, "temporary_file_path") else upload.read()
         try:
-            with transaction.atomic():
+            with operator_write(request):
                 imported = import_curves(
                     source,
-                    source_name=f"{upload.name} (upload by {_actor(request.user)})",
-                    actor=_actor(request.user),
+                    source_name=f"{upload.name} (upload by {actor(request)})",
+                    actor=actor(request),
                     kind=form.cleaned_data["kind"],
                 )
         except CurveImportError as exc:
@@ -45,10 +40,11 @@ def curve_upload(request):
                 % {"rows": imported.rows, "days": imported.contract_days, "revised": imported.revised_days},
             )
             return redirect("backoffice:curve-upload")
-    return render(request, "backoffice/upload.html", {"form": form, "errors": errors}, status=400 if errors else 200)
+    context = {"form": form, "errors": errors, "nav": "curves"}
+    return render(request, "backoffice/upload.html", context, status=400 if errors else 200)
 
 
-@staff_member_required
+@staff_required
 def contract_curve(request, contract_id):
     contract = get_object_or_404(Contract, contract_id=contract_id)
     return contract_curve_page(
@@ -62,7 +58,7 @@ def contract_curve(request, contract_id):
     )
 
 
-@staff_member_required
+@staff_required
 def contract_statement(request, contract_id, month, fmt):
     contract = get_object_or_404(Contract, contract_id=contract_id)
     return statement_response(contract, month, fmt)

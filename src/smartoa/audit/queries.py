@@ -1,0 +1,56 @@
+"""Reading the audit log: the events matching an operator's filters (contract, account, action, period), newest
+first, and the action names recorded so far."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Q, QuerySet
+
+from smartoa.audit.models import AuditEvent
+from smartoa.domain.calendar import local_midnight
+
+FAMILY = ".*"  # "token.*": every action of the family "token"
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """What to show: every field is optional. ``account`` is an e-mail, matched (case-insensitively) against the
+    account concerned and the actor; ``action`` is an action or a family (``token.*``); ``start``/``end`` are
+    local days, both included."""
+
+    contract_id: str = ""
+    account: str = ""
+    action: str = ""
+    start: date | None = None
+    end: date | None = None
+
+
+def events(wanted: EventFilter) -> QuerySet[AuditEvent]:
+    """The matching events, newest first, with their contract and account (a lazy query: slice it)."""
+    query = AuditEvent.objects.select_related("contract", "user").order_by("-at", "-id")
+    if wanted.contract_id:
+        query = query.filter(contract__contract_id=wanted.contract_id.strip().upper())
+    if wanted.account:
+        email = wanted.account.strip()
+        query = query.filter(Q(user__email__iexact=email) | Q(actor__iexact=email))
+    if wanted.action.endswith(FAMILY):
+        query = query.filter(action__startswith=wanted.action.removesuffix("*"))
+    elif wanted.action:
+        query = query.filter(action=wanted.action)
+    if wanted.start is not None:
+        query = query.filter(at__gte=local_midnight(wanted.start))
+    if wanted.end is not None:
+        query = query.filter(at__lt=local_midnight(date.fromordinal(wanted.end.toordinal() + 1)))
+    return query
+
+
+def action_names() -> list[str]:
+    """Every action recorded so far, sorted (one query on the action index)."""
+    return list(AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct())
+
+
+def families(actions: list[str]) -> list[str]:
+    """The families of ``actions`` ("token" for "token.issued"), sorted."""
+    return sorted({action.split(".", 1)[0] for action in actions if "." in action})

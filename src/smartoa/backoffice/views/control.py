@@ -1,0 +1,78 @@
+"""Today's control screen (``/backoffice/``), the page an operator opens at 14:00: the publication of tomorrow
+(D+1), its acknowledgment board — counts by state, the contracts still missing first, filtered by state,
+paginated, exported as CSV or Excel from the same columns —, the time left before HLAR, and what runs behind:
+the e-mail and webhook deliveries that fail, the periodic jobs that did not run."""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from smartoa.audit.services import record
+from smartoa.backoffice.access import StaffView, actor
+from smartoa.backoffice.forms import BoardForm
+from smartoa.backoffice.queries import board_contracts, board_rows, board_summary, tomorrow
+from smartoa.backoffice.tables import EXPORT_FORMATS, Column, export_response, page_of, query_without
+from smartoa.core.clock import now
+from smartoa.domain.acknowledgment import Status
+from smartoa.jobs.health import job_states
+from smartoa.notifications.queries import delivery_counts, failing_deliveries
+from smartoa.portal.security import client_ip
+
+FAILING_SHOWN = 20
+
+BOARD_COLUMNS = (
+    Column("contract_id", _("Contrat"), show="contract"),
+    Column("name", _("Installation")),
+    Column("state", _("État"), show="state"),
+    Column("version", _("Version en vigueur")),
+    Column("acknowledged_version", _("Version acquiescée")),
+    Column("acknowledged_by", _("Acquiescée par")),
+    Column("acknowledged_at", _("Le (heure de Paris)"), show="datetime"),
+    Column("channel", _("Canal")),
+    Column("accounts", _("Comptes"), show="lines"),
+)
+
+
+class ControlView(StaffView):
+    nav = "control"
+    template = "backoffice/control.html"
+
+    def get(self, request):
+        form = BoardForm(request.GET or None)
+        day, state = tomorrow(), None
+        if form.is_valid():
+            day = form.cleaned_data["day"] or day
+            state = Status(form.cleaned_data["state"]) if form.cleaned_data["state"] else None
+        if not form.is_bound:
+            form = BoardForm(initial={"day": day})
+        summary = board_summary(day)
+        contracts = board_contracts(day, locked=summary.locked, state=state)
+        fmt = request.GET.get("export")
+        if fmt in EXPORT_FORMATS:
+            record(
+                "export.board",
+                actor=actor(request),
+                ip=client_ip(request),
+                day=day.isoformat(),
+                state=state.value if state else "",
+                format=fmt,
+            )
+            rows = board_rows(day, contracts, every_contract=True)
+            return export_response(fmt, rows, BOARD_COLUMNS, name=f"acquiescements_{day.isoformat()}")
+        page = page_of(request, contracts)
+        context = self.context(
+            form=form,
+            day=day,
+            state=state,
+            summary=summary,
+            columns=BOARD_COLUMNS,
+            rows=board_rows(day, page.object_list),
+            page=page,
+            query=query_without(request, "page", "export"),
+            formats=EXPORT_FORMATS,
+            deliveries=delivery_counts(),
+            failing=failing_deliveries(FAILING_SHOWN),
+            jobs=job_states(now()),
+        )
+        return render(request, self.template, context, status=200 if form.is_valid() or not form.is_bound else 400)

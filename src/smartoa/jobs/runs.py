@@ -1,0 +1,42 @@
+"""Recording job runs: ``recorded(name)`` wraps one run of a job in a ``JobRun`` row, written and finished outside
+the job's own transaction, so that a failed run (its work rolled back) is still recorded as failed."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from smartoa.core.clock import now
+from smartoa.jobs.models import JobRun
+
+MESSAGE_LIMIT = 4000  # characters of the error and the end of its traceback kept on a failed run
+
+
+@contextmanager
+def recorded(name: str) -> Iterator[dict]:
+    """Record one run of job ``name``: a ``running`` row at the start; at the end ``succeeded`` with the counts
+    the job put in the yielded dict, or ``failed`` with the error (the exception is raised again). The job opens
+    its own transaction inside the block; call this outside any (the rows commit on their own)."""
+    run = JobRun.objects.create(name=name, started_at=now())
+    counts: dict = {}
+    try:
+        yield counts
+    except BaseException as exc:
+        text = "".join(traceback.format_exception(exc))
+        message = f"{type(exc).__name__}: {exc}"[:500]
+        excerpt = text[-(MESSAGE_LIMIT - len(message) - 1) :]
+        _finish(run.pk, JobRun.Outcome.FAILED, counts, f"{message}\n{excerpt}")
+        raise
+    _finish(run.pk, JobRun.Outcome.SUCCEEDED, counts, "")
+
+
+def _finish(pk: int, outcome: str, counts: dict, message: str) -> None:
+    JobRun.objects.filter(pk=pk).update(outcome=outcome, finished_at=now(), counts=counts, message=message)
+
+
+def prune_runs(before: datetime) -> int:
+    """Delete the records of runs started before ``before``; returns how many."""
+    count, _ = JobRun.objects.filter(started_at__lt=before).delete()
+    return count

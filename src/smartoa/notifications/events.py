@@ -1,0 +1,212 @@
+"""The outbox messages of the consigne, reminder and token events: what each event sends to whom.
+
+- ``consignes_changed``: a consigne published or modified: one e-mail per account listing its contracts' new
+  consignes, one webhook call per contract with an active webhook (the body is the version's API document).
+- ``acknowledgment_reminders``: accounts whose contracts have not acknowledged a day's current version.
+- ``missing_acknowledgments``: the operators' warning at HLAR, once per day and operator.
+- ``token_expiring``: a token expires soon, once per token, threshold and account.
+- ``webhook_test``: a signed test call to a contract's webhook.
+
+Callers (services and periodic jobs) own the transaction; see ``outbox.py`` for the mechanics.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+
+from smartoa.core.clock import now
+from smartoa.domain.calendar import iso, to_local
+from smartoa.domain.schedule import Period
+from smartoa.notifications.models import Webhook
+from smartoa.notifications.outbox import (
+    Draft,
+    Recipient,
+    accounts_of,
+    active_webhooks,
+    email,
+    enqueue,
+    existing_keys,
+    operators,
+    webhook_call,
+)
+
+MISSING_SHOWN = 500  # contracts named in the operators' warning (the back office has the whole list)
+
+
+@dataclass(frozen=True)
+class ConsigneNotice:
+    """A new version of a contract's consigne, as the e-mails and webhooks tell it."""
+
+    contract_pk: int
+    contract_id: str
+    label: str
+    day: date
+    version: int
+    periods: tuple[Period, ...]
+    document: str  # the version's API document, posted as is to the webhook
+    hlar: datetime
+
+
+@lru_cache(maxsize=4096)
+def stop_windows(periods: tuple[Period, ...]) -> tuple[tuple[str, str, str], ...]:
+    """The stops of a schedule as local (start, end, value) texts: ("11:55", "18:00", "") for a stop, the value
+    ("0.4") for a limitation; contiguous periods of the same value are one window."""
+    windows: list[list] = []
+    for period in periods:
+        if period.value <= 0:
+            continue
+        if windows and windows[-1][1] == period.start and windows[-1][2] == period.value:
+            windows[-1][1] = period.end
+        else:
+            windows.append([period.start, period.end, period.value])
+    return tuple(
+        (
+            to_local(start).strftime("%H:%M"),
+            to_local(end).strftime("%H:%M"),
+            "" if value >= 1 else f"{value:g}",
+        )
+        for start, end, value in windows
+    )
+
+
+def _item(notice: ConsigneNotice) -> dict:
+    return {
+        "contract_id": notice.contract_id,
+        "label": notice.label,
+        "day": notice.day,
+        "version": notice.version,
+        "stops": stop_windows(notice.periods),
+        "hlar": notice.hlar,
+    }
+
+
+def consignes_changed(event: str, notices: Sequence[ConsigneNotice], *, reason: str = "") -> int:
+    """Messages for ``event`` (``consigne.published`` or ``consigne.modified``, with the change's ``reason``):
+    an e-mail per account of the contracts concerned, a webhook call per contract that has one. Returns how many
+    messages were written; contracts without accounts or webhook cost one lookup."""
+    pks = {notice.contract_pk for notice in notices}
+    recipients = accounts_of(pks)
+    hooks = active_webhooks(pks)
+    per_account: dict[Recipient, list[ConsigneNotice]] = defaultdict(list)
+    for notice in notices:
+        for recipient in recipients.get(notice.contract_pk, ()):
+            per_account[recipient].append(notice)
+    kind = "consigne_modified" if event == "consigne.modified" else "consigne_published"
+    messages = []
+    for recipient, items in sorted(per_account.items()):
+        items.sort(key=lambda n: (n.day, n.contract_id))
+        contracts = {n.contract_pk for n in items}
+        context = {"items": [_item(n) for n in items], "reason": reason, "count": len(items)}
+        about = next(iter(contracts)) if len(contracts) == 1 else None
+        messages.append(email(kind, recipient, context, event=event, contract=about))
+    messages += [webhook_call(event, hooks[n.contract_pk], n.document) for n in notices if n.contract_pk in hooks]
+    return enqueue(messages)
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A contract whose current version of the day's consigne is not acknowledged."""
+
+    contract_pk: int
+    contract_id: str
+    label: str
+    version: int
+
+
+def acknowledgment_reminders(day: date, hlar: datetime, reminders: Sequence[Reminder]) -> int:
+    """One e-mail per account of these contracts, naming its contracts that must still acknowledge ``day``
+    before ``hlar``. Returns how many e-mails were written."""
+    recipients = accounts_of(r.contract_pk for r in reminders)
+    per_account: dict[Recipient, list[Reminder]] = defaultdict(list)
+    for reminder in reminders:
+        for recipient in recipients.get(reminder.contract_pk, ()):
+            per_account[recipient].append(reminder)
+    messages = []
+    for recipient, items in sorted(per_account.items()):
+        items.sort(key=lambda r: r.contract_id)
+        context = {"day": day, "hlar": hlar, "items": items, "count": len(items)}
+        about = items[0].contract_pk if len(items) == 1 else None
+        messages.append(email("reminder", recipient, context, event="acknowledgment.reminder", contract=about))
+    return enqueue(messages)
+
+
+def _missing_key(day: date, recipient: Recipient) -> str:
+    return f"acknowledgment.missing:{day.isoformat()}:{recipient.email}"
+
+
+def operators_to_warn(day: date) -> list[Recipient]:
+    """The operators not warned yet of the contracts that missed ``day``'s HLAR."""
+    recipients = operators()
+    taken = existing_keys(_missing_key(day, r) for r in recipients)
+    return [r for r in recipients if _missing_key(day, r) not in taken]
+
+
+def missing_acknowledgments(
+    day: date, hlar: datetime, missing: Sequence[tuple[str, str]], recipients: Sequence[Recipient]
+) -> int:
+    """The operators' warning at ``hlar``: the (contract id, label) that did not acknowledge ``day``, to each of
+    ``recipients``, once per day and operator (dedupe key). Returns how many e-mails were written."""
+    shown = sorted(missing)[:MISSING_SHOWN]
+    context = {"day": day, "hlar": hlar, "items": shown, "count": len(missing), "more": len(missing) - len(shown)}
+    messages = [
+        email(
+            "operators_missing",
+            recipient,
+            context,
+            event="acknowledgment.missing",
+            dedupe_key=_missing_key(day, recipient),
+        )
+        for recipient in recipients
+    ]
+    return enqueue(messages)
+
+
+@dataclass(frozen=True)
+class TokenWarning:
+    """An active token that expires within ``days`` days."""
+
+    token_pk: int
+    prefix: str
+    expires_at: datetime
+    contract_pk: int
+    contract_id: str
+    label: str
+    days: int  # the warning threshold reached (30, 7)
+
+
+def token_expiring(warnings: Sequence[TokenWarning]) -> int:
+    """E-mail each account of the tokens' contracts, once per token, threshold and account (dedupe key). Returns
+    how many e-mails were written."""
+    recipients = accounts_of(w.contract_pk for w in warnings)
+    wanted = [
+        (warning, recipient, f"token.expiring:{warning.token_pk}:{warning.days}:{recipient.email}")
+        for warning in warnings
+        for recipient in recipients.get(warning.contract_pk, ())
+    ]
+    taken = existing_keys(key for _, _, key in wanted)
+    messages = [
+        email(
+            "token_expiring",
+            recipient,
+            {"warning": warning},
+            event="token.expiring",
+            contract=warning.contract_pk,
+            dedupe_key=key,
+        )
+        for warning, recipient, key in wanted
+        if key not in taken
+    ]
+    return enqueue(messages)
+
+
+def webhook_test(webhook: Webhook) -> Draft:
+    """A ``test`` call to ``webhook`` (a small signed JSON body naming the contract), written to the outbox."""
+    body = json.dumps({"event": "test", "id": webhook.contract.contract_id, "sent_at": iso(now())})
+    message = webhook_call("test", webhook, body)
+    enqueue([message])
+    return message

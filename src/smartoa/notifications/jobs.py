@@ -1,0 +1,36 @@
+"""The outbox's jobs: delivery every minute and right after each change that writes messages, and the purge of
+old delivered and failed messages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+
+from smartoa.core.clock import now
+from smartoa.jobs.engine import scheduled, stopping, task
+from smartoa.jobs.runs import recorded
+from smartoa.notifications.delivery import deliver_due
+from smartoa.notifications.outbox import purge
+
+DELIVER = "notifications.deliver"
+
+
+@scheduled(DELIVER, label="Envoi des e-mails et webhooks", every=timedelta(minutes=1))
+def deliver(counts: dict) -> None:
+    """Deliver the due messages (new ones, and retries whose time has come)."""
+    counts.update(deliver_due(should_stop=stopping.is_set))
+
+
+@task()
+def deliver_soon(delivery_ids: list[str]) -> None:
+    """Queued after the commit of a change that wrote these messages to the outbox: deliver them at once rather
+    than at the next periodic run."""
+    with recorded(DELIVER) as counts:
+        counts.update(deliver_due(among=delivery_ids, should_stop=stopping.is_set))
+
+
+@scheduled("notifications.purge", label="Purge du journal des envois", every=timedelta(days=1))
+def purge_old(counts: dict) -> None:
+    """Delete delivered and failed messages older than SMARTOA_OUTBOX_KEEP_DAYS."""
+    counts["deleted"] = purge(now() - timedelta(days=settings.SMARTOA_OUTBOX_KEEP_DAYS))
