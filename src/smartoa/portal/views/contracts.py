@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
@@ -28,25 +29,37 @@ from smartoa.domain.errors import UserError
 from smartoa.portal.access import Holding, contract_for, holdings
 from smartoa.portal.messages import user_message
 from smartoa.portal.security import client_ip
+from smartoa.portal.templatetags.portal import state_badge
 from smartoa.portal.timeline import Timeline, timeline
 
 
 @dataclass(frozen=True)
 class Row:
-    holding: Holding
-    timeline: Timeline
-    state: DayAcknowledgment
-    token_expires: datetime | None
+    """One contract's card, ready to print: the page shows up to hundreds of them, so every text is computed
+    here once rather than looked up piece by piece by the template engine."""
 
-    @property
-    def token_text(self) -> str:
-        if self.token_expires is None:
-            return _("Pas de jeton API actif")
-        return _("Jeton API valable jusqu'au %(date)s") % {"date": paris_date(self.token_expires)}
+    contract_id: str
+    label: str
+    role: str
+    timeline: Timeline
+    badge: SafeString
+    token: str
+    ack_value: str  # "contract_id:version" when it can be acknowledged now, "" otherwise
+
+    @classmethod
+    def of(cls, holding: Holding, timeline: Timeline, state: DayAcknowledgment, expires: datetime | None) -> Row:
+        c = holding.contract
+        token = (
+            _("Pas de jeton API actif")
+            if expires is None
+            else _("Jeton API valable jusqu'au %(date)s") % {"date": paris_date(expires)}
+        )
+        ack_value = f"{c.contract_id}:{state.version}" if state.can_acknowledge else ""
+        return cls(c.contract_id, c.label, holding.role_label, timeline, state_badge(state), token, ack_value)
 
     @property
     def ack_label(self) -> str:
-        return _("Acquiescer %(id)s") % {"id": self.holding.contract.contract_id}
+        return _("Acquiescer %(id)s") % {"id": self.contract_id}
 
 
 def token_expiries(pks: list[int]) -> dict[int, datetime]:
@@ -70,7 +83,7 @@ class ContractsView(View):
         pks = [h.contract.pk for h in held]
         periods, states, expiries = current_schedules(day, pks), day_states(pks, day), token_expiries(pks)
         rows = [
-            Row(h, timeline(day, periods.get(h.contract.pk)), states[h.contract.pk], expiries.get(h.contract.pk))
+            Row.of(h, timeline(day, periods.get(h.contract.pk)), states[h.contract.pk], expiries.get(h.contract.pk))
             for h in held
         ]
         deadline = next(iter(states.values())).deadline if states else None
@@ -80,7 +93,7 @@ class ContractsView(View):
             "deadline": deadline,
             "open": deadline is not None and now() < deadline,
             "now": now(),
-            "acknowledgeable": sum(r.state.can_acknowledge for r in rows),
+            "acknowledgeable": sum(bool(r.ack_value) for r in rows),
             "nav": "contracts",
             "contract_url": reverse("portal:contract", args=["X"]).removesuffix("X/"),
         }
