@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -167,3 +168,19 @@ def wsgi(db):
     """The production WSGI application, called in-process: wsgi("GET", "/api/v1/effacement", headers=...)."""
     with keep_connection():
         yield call_wsgi
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian chromium for the session's browser tests (Playwright's sync API allows one running
+    instance per thread: every browser test uses this one)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from tests.browser import ARGS, CHROMIUM
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian chromium is not installed")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()

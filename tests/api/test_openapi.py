@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
@@ -14,7 +12,6 @@ import pytest
 from smartoa.consignes.queries import current_version
 from tests.factories import paris, publish_day
 
-CHROMIUM = "/usr/bin/chromium"
 SEED = json.loads((Path(__file__).parent.parent / "data" / "seed_effacement.json").read_text())
 
 
@@ -84,38 +81,23 @@ def test_docs_page_uses_local_assets(wsgi):
     assert b"/static/ninja/swagger-ui-bundle.js" in page.body and b"cdn" not in page.body.lower()
 
 
-@pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian chromium is not installed")
-def test_docs_render_offline_in_a_browser(live_server, monkeypatch):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    monkeypatch.setitem(os.environ, "DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
+def test_docs_render_offline_in_a_browser(browser, live_server):
     local = urlparse(live_server.url).netloc
     requested, errors = [], []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+    page = browser.new_page()
+    try:
+        # Anything not served by the site is recorded and refused, as it would be offline.
+        page.route(
+            "**/*",
+            lambda route: route.continue_() if urlparse(route.request.url).netloc == local else route.abort(),
         )
-        try:
-            page = browser.new_page()
-            # Anything not served by the site is recorded and refused, as it would be offline.
-            page.route(
-                "**/*",
-                lambda route: route.continue_() if urlparse(route.request.url).netloc == local else route.abort(),
-            )
-            page.on("request", lambda request: requested.append(request.url))
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(f"{live_server.url}/api/v1/docs")
-            page.wait_for_selector(".opblock-summary-path", timeout=15_000)
-            paths = page.locator(".opblock-summary-path").all_inner_texts()
-        finally:
-            browser.close()
+        page.on("request", lambda request: requested.append(request.url))
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{live_server.url}/api/v1/docs")
+        page.wait_for_selector(".opblock-summary-path", timeout=15_000)
+        paths = page.locator(".opblock-summary-path").all_inner_texts()
+    finally:
+        page.close()
     assert errors == []
     assert [url for url in requested if urlparse(url).netloc != local] == []
     assert any("/api/v1/effacement" in path for path in paths) and len(paths) >= 5

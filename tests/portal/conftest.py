@@ -3,7 +3,6 @@ with a contract whose consigne of tomorrow is published."""
 
 from __future__ import annotations
 
-import os
 from datetime import date, timedelta
 from email import message_from_bytes
 from email.message import Message
@@ -14,24 +13,12 @@ from django.db import transaction
 from smartoa.accounts.models import User
 from smartoa.contracts.importing import import_contracts, parse_contracts_csv
 from smartoa.contracts.models import Contract
-from tests.browser import ARGS, CHROMIUM, DESKTOP, Visitor, needs_chromium
+from tests.browser import DESKTOP, Visitor, needs_chromium
 from tests.factories import paris, publish_day, stop_periods
 
 NOW = paris("2026-11-24", "10:00")  # the platform's clock in these tests: HLAR of the 25th is at 16:30
 TODAY, TOMORROW = date(2026, 11, 24), date(2026, 11, 25)
 HEADER = "contract_id,name,sector,installed_power,power_unit,holder_email,manager_email,network_id\n"
-
-
-@pytest.fixture(scope="session")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm
 from django.db import transaction
 from django.shortcuts import redirect, render
@@ -13,12 +12,10 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.i18n import set_language as django_set_language
 
-from smartoa.accounts.security import backup_codes_left, new_backup_codes, set_password, verify_second_factor
+from smartoa.accounts.security import backup_codes_left, new_backup_codes, verify_second_factor
 from smartoa.accounts.services import set_language
-from smartoa.domain.errors import UserError
-from smartoa.portal.messages import user_message
 from smartoa.portal.security import client_ip
-from smartoa.portal.views.auth import CODES, CodeForm
+from smartoa.portal.views.auth import CODES, CodeForm, save_new_password
 
 
 class LanguageForm(forms.Form):
@@ -44,16 +41,9 @@ class AccountView(View):
 class PasswordView(View):
     def post(self, request):
         form = PasswordChangeForm(request.user, request.POST)
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    set_password(request.user, form.cleaned_data["new_password1"], ip=client_ip(request))
-            except UserError as exc:
-                form.add_error("new_password1", user_message(exc))
-            else:
-                update_session_auth_hash(request, request.user)
-                messages.success(request, _("Mot de passe changé."))
-                return redirect("portal:account")
+        if form.is_valid() and save_new_password(request, form):
+            messages.success(request, _("Mot de passe changé."))
+            return redirect("portal:account")
         return _page(request, password_form=form, status=400)
 
 

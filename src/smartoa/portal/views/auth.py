@@ -168,6 +168,19 @@ class FirstPasswordForm(SetPasswordForm):
         self.fields["new_password2"].label = gettext_lazy("Nouveau mot de passe (confirmation)")
 
 
+def save_new_password(request, form) -> bool:
+    """Set the valid password form's new password through the service (checked and audited) and keep the session
+    signed in; False, with the refusal on the form, when the service refuses it."""
+    try:
+        with transaction.atomic():
+            set_password(request.user, form.cleaned_data["new_password1"], ip=client_ip(request))
+    except UserError as exc:
+        form.add_error("new_password1", user_message(exc))
+        return False
+    update_session_auth_hash(request, request.user)
+    return True
+
+
 @method_decorator([sensitive_post_parameters(), never_cache], name="dispatch")
 class FirstPasswordView(View):
     """First login, step 1: replace the provisional password."""
@@ -177,15 +190,8 @@ class FirstPasswordView(View):
 
     def post(self, request):
         form = FirstPasswordForm(request.user, request.POST)
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    set_password(request.user, form.cleaned_data["new_password1"], ip=client_ip(request))
-            except UserError as exc:
-                form.add_error("new_password1", user_message(exc))
-            else:
-                update_session_auth_hash(request, request.user)
-                return redirect("portal:enrol")
+        if form.is_valid() and save_new_password(request, form):
+            return redirect("portal:enrol")
         return render(request, "portal/auth/first_password.html", {"form": form}, status=400)
 
 

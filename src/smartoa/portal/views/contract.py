@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from smartoa.audit.services import record
-from smartoa.consignes.acknowledgments import acknowledge, day_states
+from smartoa.consignes.acknowledgments import day_states
 from smartoa.consignes.exports import consignes_file
 from smartoa.consignes.queries import current_schedules, current_version, version_history
 from smartoa.contracts.services import set_display_name
@@ -28,6 +28,7 @@ from smartoa.domain.errors import UserError
 from smartoa.domain.schedule import Period, changes, periods_from_json
 from smartoa.exports.writers import FORMATS
 from smartoa.portal.access import Holding, contract_for
+from smartoa.portal.acknowledging import acknowledge_shown
 from smartoa.portal.messages import user_message
 from smartoa.portal.security import client_ip
 from smartoa.portal.timeline import Timeline, timeline
@@ -91,16 +92,7 @@ class AcknowledgeView(View):
         day = day_or_404(day)
         version = request.POST.get("version", "")
         try:
-            with transaction.atomic():
-                acknowledge(
-                    holding.contract,
-                    day,
-                    actor=request.user.email,
-                    channel="portal",
-                    ip=client_ip(request),
-                    user=request.user,
-                    version_number=int(version) if version.isdigit() else None,
-                )
+            acknowledge_shown(request, holding.contract, day, version)
         except UserError as exc:
             messages.error(request, user_message(exc))
         else:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString
@@ -17,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
 
-from smartoa.consignes.acknowledgments import acknowledge, day_states
+from smartoa.consignes.acknowledgments import day_states
 from smartoa.consignes.queries import current_schedules
 from smartoa.contracts.models import ApiToken
 from smartoa.core.clock import now
@@ -27,8 +26,8 @@ from smartoa.domain.acknowledgment import DayAcknowledgment
 from smartoa.domain.calendar import local_day_of
 from smartoa.domain.errors import UserError
 from smartoa.portal.access import Holding, contract_for, holdings
+from smartoa.portal.acknowledging import acknowledge_shown
 from smartoa.portal.messages import user_message
-from smartoa.portal.security import client_ip
 from smartoa.portal.templatetags.portal import state_badge
 from smartoa.portal.timeline import Timeline, timeline
 
@@ -105,7 +104,6 @@ class AcknowledgeManyView(View):
     changed meanwhile is refused for that contract only)."""
 
     def post(self, request):
-        ip = client_ip(request)
         done, refused = [], []
         try:
             day = date.fromisoformat(request.POST.get("day", ""))
@@ -116,16 +114,7 @@ class AcknowledgeManyView(View):
             contract_id, _sep, version = entry.partition(":")
             holding = contract_for(request.user, contract_id)
             try:
-                with transaction.atomic():
-                    acknowledge(
-                        holding.contract,
-                        day,
-                        actor=request.user.email,
-                        channel="portal",
-                        ip=ip,
-                        user=request.user,
-                        version_number=int(version) if version.isdigit() else None,
-                    )
+                acknowledge_shown(request, holding.contract, day, version)
             except UserError as exc:
                 refused.append(_("%(id)s : %(message)s") % {"id": contract_id, "message": user_message(exc)})
             else:
