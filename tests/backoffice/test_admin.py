@@ -130,7 +130,7 @@ def test_ip_operation_validates_and_audits(client, operator, make_contract):
 
     contract = make_contract("BOA00001")
     bad = operation(client, Contract, "add-ips", {"addresses": f"{PUBLIC_IP}\n10.0.0.1"}, contract)
-    assert bad.status_code == 400 and "private" in bad.content.decode()
+    assert bad.status_code == 400 and "privée" in bad.content.decode()
     assert AllowedIP.objects.count() == 0
     good = operation(client, Contract, "add-ips", {"addresses": PUBLIC_IP}, contract)
     assert good.status_code == 302
@@ -187,7 +187,7 @@ def test_account_creation_operation_sends_the_login(client, operator, django_cap
     assert user.has_usable_password() and user.must_change_password and not user.is_staff
     assert [m.to for m in mail.outbox] == [["new@example.org"]] and "Mot de passe provisoire" in mail.outbox[0].body
     again = operation(client, User, "create", {"email": "new@example.org"})
-    assert again.status_code == 400 and "already exists" in again.content.decode()
+    assert again.status_code == 400 and "existe déjà" in again.content.decode()
     assert AuditEvent.objects.filter(action="account.created", actor="ops@example.org").count() == 1
 
 
@@ -216,7 +216,7 @@ def test_hlar_operation_has_the_cli_checks(client, operator, settings):
     settings.SMARTOA_NOW = paris("2025-09-21", "17:00")  # the HLAR of 2025-09-22 (16:30) has passed
     data = {"day": "2025-09-22", "time": "18:00"}
     refused = operation(client, HlarOverride, "set", data)
-    assert refused.status_code == 400 and "already passed" in refused.content.decode()
+    assert refused.status_code == 400 and "est déjà passée" in refused.content.decode()
     assert HlarOverride.objects.count() == 0
     forced = operation(client, HlarOverride, "set", {**data, "force": "on"})
     assert forced.status_code == 302 and HlarOverride.objects.count() == 1

@@ -200,7 +200,7 @@ def test_dry_run_then_import(operator, portfolio, emails):
         ("ops@example.org", "127.0.0.1")
     }
     again = operator.post("/backoffice/contracts/import/confirm/", data, follow=True)  # the kept file is gone
-    assert "this preview has expired" in again.content.decode()
+    assert "cet aperçu a expiré" in again.content.decode()
 
 
 def test_a_bad_file_lists_every_bad_line_and_writes_nothing(operator, portfolio):
@@ -224,8 +224,8 @@ def test_a_bad_file_lists_every_bad_line_and_writes_nothing(operator, portfolio)
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"name,sector\nx,pv\n", "missing column(s): contract_id"),
-        (HEADER.encode(), "the file has no contract line"),
+        (b"name,sector\nx,pv\n", "colonne(s) manquante(s) : contract_id"),
+        (HEADER.encode(), "le fichier ne contient aucune ligne de contrat"),
         (b"\xff\xfe", "encodé en UTF-8"),
     ],
 )
@@ -239,7 +239,7 @@ def test_the_import_is_refused_when_the_data_changed_since_the_dry_run(operator,
     data = {"file": preview.context["digest"], "fingerprint": preview.context["plan"].fingerprint()}
     onboard("BOA00009,Autre,pv,20,MWc,lyon@example.fr,,\n")  # the account now exists
     response = operator.post("/backoffice/contracts/import/confirm/", data)
-    assert response.status_code == 400 and "the data changed since the preview" in response.content.decode()
+    assert response.status_code == 400 and "les données ont changé depuis" in response.content.decode()
     assert "0 comptes créés" in response.content.decode() or "0 compte créé" in response.content.decode()
     assert not Contract.objects.filter(contract_id="BOA00003").exists()
 
@@ -258,7 +258,7 @@ def test_create_an_account(operator, db, emails):
     event = AuditEvent.objects.get(action="account.created")
     assert (event.actor, event.ip, event.user_id) == ("ops@example.org", "127.0.0.1", user.pk)
     again = operator.post("/backoffice/accounts/new/", {"email": "nouvel@example.fr"})
-    assert again.status_code == 400 and "an account already exists for nouvel@example.fr" in again.content.decode()
+    assert again.status_code == 400 and "un compte existe déjà pour nouvel@example.fr" in again.content.decode()
 
 
 def test_accounts_list(operator, portfolio):
@@ -290,7 +290,7 @@ def test_reset_of_a_deactivated_account_is_refused(operator, portfolio):
     user = User.objects.get(email="holder@example.fr")
     User.objects.filter(pk=user.pk).update(is_active=False)
     response = operator.post(f"/backoffice/accounts/{user.pk}/reset-totp/", {"confirm": "on"})
-    assert response.status_code == 400 and "is deactivated: activate it first" in response.content.decode()
+    assert response.status_code == 400 and "est désactivé : réactivez-le" in response.content.decode()
     assert not AuditEvent.objects.filter(action="totp.reset").exists()
 
 

@@ -97,12 +97,12 @@ def test_exclusions_from_the_first_step_and_from_the_preview(operator, contracts
     query["exclude"] = "BOA00002, BOATYPO"  # a typo: the preview stays, without it, and says so
     response = operator.get("/backoffice/publication/preview/", query)
     html = response.content.decode()
-    assert response.status_code == 400 and "unknown contract(s) to exclude: BOATYPO" in html
+    assert response.status_code == 400 and "contrat(s) à exclure inconnu(s) : BOATYPO" in html
     assert "Exclu à votre demande (1) : BOA00002" in html and "BOA00002, BOATYPO</textarea>" in html
     query["exclude"] = "BOA00001\nBOA00002"
     data = confirm_data(operator, query)
     response = operator.post("/backoffice/publication/publish/", data)
-    assert response.status_code == 400 and "no eligible contract left to publish" in response.content.decode()
+    assert response.status_code == 400 and "plus aucun contrat éligible à publier" in response.content.decode()
 
 
 def test_a_bad_price_file_names_the_line_and_nothing_is_kept(operator, contracts):
@@ -118,7 +118,7 @@ def test_a_bad_price_file_names_the_line_and_nothing_is_kept(operator, contracts
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"exclude": "BOATYPO"}, "unknown contract(s) to exclude: BOATYPO"),
+        ({"exclude": "BOATYPO"}, "contrat(s) à exclure inconnu(s) : BOATYPO"),
         ({"prices": None}, "Ce champ est obligatoire"),
         ({"day": "2026-13-01"}, "Saisissez une date valide"),
         ({"day": "2026-11-26"}, "no line is a quarter-hour of 2026-11-26"),
@@ -150,10 +150,10 @@ def test_the_prices_are_read_back_from_the_server_not_from_the_form(operator, co
     data = confirm_data(operator, query)
     tampered = {**data, "prices": "0" * 64}
     response = operator.post("/backoffice/publication/publish/", tampered, follow=True)
-    assert "this preview has expired" in response.content.decode() and Consigne.objects.count() == 0
+    assert "cet aperçu a expiré" in response.content.decode() and Consigne.objects.count() == 0
     changed = {**data, "fingerprint": "0" * 64}
     response = operator.post("/backoffice/publication/publish/", changed)
-    assert response.status_code == 400 and "the data changed since the preview" in response.content.decode()
+    assert response.status_code == 400 and "les données ont changé depuis" in response.content.decode()
     assert Consigne.objects.count() == 0
 
 
@@ -162,7 +162,7 @@ def test_a_contract_that_became_eligible_after_the_preview_stops_the_publication
     make_contract("BOA00003")
     response = operator.post("/backoffice/publication/publish/", data)
     html = response.content.decode()
-    assert response.status_code == 400 and "the data changed since the preview" in html
+    assert response.status_code == 400 and "les données ont changé depuis" in html
     assert "Publier 3 consignes" in html and Consigne.objects.count() == 0  # the new preview, to confirm again
 
 
@@ -175,7 +175,7 @@ def test_another_operator_cannot_use_the_kept_prices(operator, contracts, client
     other = Client()
     make_operator(other, "other@example.org")
     response = other.post("/backoffice/publication/publish/", data, follow=True)
-    assert "this preview has expired" in response.content.decode() and Consigne.objects.count() == 0
+    assert "cet aperçu a expiré" in response.content.decode() and Consigne.objects.count() == 0
 
 
 def test_publication_after_the_deadline_is_refused(operator, contracts, settings):
@@ -185,7 +185,7 @@ def test_publication_after_the_deadline_is_refused(operator, contracts, settings
     assert "La publication de ce jour est fermée." in html and "Reporter l'HLAR" in html
     response = operator.post("/backoffice/publication/publish/", data)
     assert response.status_code == 400
-    assert "publication of 2026-11-25 closed at 2026-11-24T16:00:00+01:00" in response.content.decode()
+    assert "la publication du 2026-11-25 a fermé à 2026-11-24T16:00:00+01:00" in response.content.decode()
     assert Consigne.objects.count() == 0
     with transaction.atomic():
         set_hlar(DAY, time(18, 0), actor="test", force=True)  # postponed: publication opens again
@@ -196,7 +196,7 @@ def test_publication_after_the_deadline_is_refused(operator, contracts, settings
 def test_a_preview_without_kept_prices_goes_back_to_the_first_step(operator, contracts):
     response = operator.get("/backoffice/publication/preview/", {"day": "2026-11-25", "prices": "abc"}, follow=True)
     assert response.redirect_chain[-1][0] == "/backoffice/publication/"
-    assert "this preview has expired" in response.content.decode()
+    assert "cet aperçu a expiré" in response.content.decode()
 
 
 # --- incident modification --------------------------------------------------------------------------------
@@ -235,7 +235,7 @@ def test_modification_creates_a_new_version_with_the_reason(operator, contracts,
     ("setup", "data", "message"),
     [
         ("published", {"reason": ""}, "Ce champ est obligatoire"),
-        ("published", {"file": SimpleUploadedFile("m.json", b"{nope")}, "not valid JSON"),
+        ("published", {"file": SimpleUploadedFile("m.json", b"{nope")}, "JSON invalide"),
         ("none", {}, "BOA00001 2026-11-25: never published"),
         ("published", {"file": "same"}, "identical to the current version v1"),
         ("late", {}, "changes closed at 2026-11-24T16:00:00+01:00"),
@@ -277,10 +277,12 @@ def test_hlar_shown_and_postponed(operator, contracts):
 def test_hlar_refusals_and_force(operator, contracts, settings):
     settings.SMARTOA_NOW = paris("2026-11-24", "17:00")  # the 25th's HLAR has passed
     response = operator.post("/backoffice/hlar/", {"day": "2026-11-25", "time": "18:00"})
-    assert response.status_code == 400 and "already passed at 2026-11-24T16:30:00+01:00" in response.content.decode()
+    assert response.status_code == 400 and "est déjà passée à 2026-11-24T16:30:00+01:00" in response.content.decode()
     settings.SMARTOA_NOW = paris("2026-11-24", "16:00")  # open, but 15:00 is already past
     response = operator.post("/backoffice/hlar/", {"day": "2026-11-25", "time": "15:00"})
-    assert response.status_code == 400 and "is already past (force it to set it anyway)" in response.content.decode()
+    assert (
+        response.status_code == 400 and "est déjà passée (forcez pour la fixer quand même)" in response.content.decode()
+    )
     assert not HlarOverride.objects.exists()
     settings.SMARTOA_NOW = paris("2026-11-24", "17:00")
     response = operator.post("/backoffice/hlar/", {"day": "2026-11-25", "time": "18:00", "force": "on"})
@@ -288,6 +290,6 @@ def test_hlar_refusals_and_force(operator, contracts, settings):
     assert AuditEvent.objects.get(action="hlar.set").details["forced"] is True
     for bad in ("25:00", "7h30"):
         response = operator.post("/backoffice/hlar/", {"day": "2026-11-25", "time": bad})
-        assert response.status_code == 400 and "is not a time HH:MM" in response.content.decode()
+        assert response.status_code == 400 and "n&#x27;est pas une heure HH:MM" in response.content.decode()
     response = operator.post("/backoffice/hlar/", {"day": "2027-03-29", "time": "02:30", "force": "on"})
-    assert response.status_code == 400 and "does not exist on 2027-03-28" in response.content.decode()
+    assert response.status_code == 400 and "n&#x27;existe pas le 2027-03-28" in response.content.decode()

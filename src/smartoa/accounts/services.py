@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext_noop
 
 from smartoa.accounts.hashers import PROVISIONAL
 from smartoa.accounts.models import Role, User
@@ -37,7 +38,7 @@ def check_email(email: str) -> str:
     try:
         validate_email(text)
     except ValidationError:
-        raise InvalidInput("%(email)r is not an e-mail address", email=text) from None
+        raise InvalidInput(gettext_noop("%(email)r is not an e-mail address"), email=text) from None
     return text
 
 
@@ -47,7 +48,7 @@ def create_account(email: str, *, actor: str, is_staff: bool = False, full_name:
     email = check_email(email)
     full_name = check_text(full_name, field="name", max_length=User._meta.get_field("full_name").max_length or 200)
     if User.objects.filter(email=email).exists():
-        raise Conflict("an account already exists for %(email)s", email=email)
+        raise Conflict(gettext_noop("an account already exists for %(email)s"), email=email)
     user = User(email=email, is_staff=is_staff, full_name=full_name)
     password = give_provisional_password(user)
     user.save()
@@ -90,7 +91,7 @@ def set_account_active(user: User, active: bool, *, actor: str) -> bool:
 def set_language(user: User, language: str, *, ip: str | None = None) -> None:
     """The language of the account's pages and e-mails (``fr`` or ``en``)."""
     if language not in dict(settings.LANGUAGES):
-        raise InvalidInput("unknown language %(language)r", language=str(language)[:10])
+        raise InvalidInput(gettext_noop("unknown language %(language)r"), language=str(language)[:10])
     if user.language != language:
         user.language = language
         user.save(update_fields=["language"])
@@ -109,7 +110,7 @@ def get_or_create_account(email: str, *, actor: str) -> tuple[User, bool]:
 def grant_role(user: User, contract_pk: int, kind: str, *, actor: str) -> Role:
     """Give ``user`` the role ``kind`` on the contract (changing the kind of an existing role)."""
     if kind not in Role.Kind.values:
-        raise InvalidInput("unknown role %(kind)r", kind=kind)
+        raise InvalidInput(gettext_noop("unknown role %(kind)r"), kind=kind)
     role = Role.objects.filter(user=user, contract_id=contract_pk).first()
     if role is not None and role.kind == kind:
         return role

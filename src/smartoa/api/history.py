@@ -6,6 +6,7 @@ import json
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils.translation import gettext_noop
 from ninja import Router
 
 from smartoa.api.schemas import AUTH_ERRORS, ConsigneOut, Day, ErrorOut
@@ -23,11 +24,11 @@ router = Router(tags=["effacement"])
 def effacements(request, start: Day, end: Day):
     """One document per published day in [start, end] (current version, seed format); the range is bounded."""
     if end < start:
-        raise InvalidInput("end must not be before start")
+        raise InvalidInput(gettext_noop("end must not be before start"))
     days = (end - start).days + 1
     if days > settings.SMARTOA_HISTORY_MAX_DAYS:
         raise InvalidInput(
-            "the range covers %(days)d days; at most %(most)d allowed",
+            gettext_noop("the range covers %(days)d days; at most %(most)d allowed"),
             days=days,
             most=settings.SMARTOA_HISTORY_MAX_DAYS,
         )

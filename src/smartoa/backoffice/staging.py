@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 
 from django.core.cache import cache
+from django.utils.translation import gettext_noop
 
 from smartoa.domain.errors import Conflict, NotFound
 
@@ -37,10 +38,10 @@ def stage(kind: str, user_pk: int, text: str) -> str:
 def staged(kind: str, user_pk: int, digest: str) -> str:
     """The text kept under ``digest``; NotFound when it expired (or never was)."""
     if not isinstance(digest, str) or len(digest) != 64:
-        raise NotFound("this preview has expired: upload the file again")
+        raise NotFound(gettext_noop("this preview has expired: upload the file again"))
     text = cache.get(_key(kind, user_pk, digest))
     if text is None or digest_of(text) != digest:
-        raise NotFound("this preview has expired: upload the file again")
+        raise NotFound(gettext_noop("this preview has expired: upload the file again"))
     return text
 
 
@@ -51,4 +52,4 @@ def discard(kind: str, user_pk: int, digest: str) -> None:
 def check_unchanged(previewed: str, current: str) -> None:
     """Conflict when the plan built now is not the one the operator saw (the data changed meanwhile)."""
     if previewed != current:
-        raise Conflict("the data changed since the preview: check the new preview before confirming")
+        raise Conflict(gettext_noop("the data changed since the preview: check the new preview before confirming"))

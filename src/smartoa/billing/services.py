@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import numpy as np
 from django.db import connection
+from django.utils.translation import gettext_noop
 
 from smartoa.audit.services import record
 from smartoa.billing import compensation
@@ -43,7 +44,7 @@ def run_compliance(month: date, *, actor: str, tolerance=None) -> ComplianceRun:
     first, last = days[0], days[-1]
     contracts = _contracts_for(first, last)
     if not contracts:
-        raise NotFound("no consigne in %(month)s: nothing to check", month=f"{first:%Y-%m}")
+        raise NotFound(gettext_noop("no consigne in %(month)s: nothing to check"), month=f"{first:%Y-%m}")
     period = evaluate_period(first, last, contracts, tolerance=tolerance, all_contracts=True)
     grid, ev = period.grid, period.evaluation
     ep = ev.episodes
@@ -211,11 +212,13 @@ def record_compensation_input(
     producible curve (an import of kind ``producible``). Used at the month's next compliance run."""
     month = month.replace(day=1)
     if rule not in compensation.RULES:
-        raise InvalidInput("unknown compensation rule %(rule)r", rule=rule)
+        raise InvalidInput(gettext_noop("unknown compensation rule %(rule)r"), rule=rule)
     if price is not None and (not price.is_finite() or price < 0 or price >= Decimal("1e7")):
-        raise InvalidInput("the price must be a number of €/MWh between 0 and 10,000,000")
+        raise InvalidInput(gettext_noop("the price must be a number of €/MWh between 0 and 10,000,000"))
     if producible is not None and producible.kind != CurveKind.PRODUCIBLE:
-        raise InvalidInput("import %(source)s is not an estimated producible curve", source=str(producible))
+        raise InvalidInput(
+            gettext_noop("import %(source)s is not an estimated producible curve"), source=str(producible)
+        )
     note = check_text(note, field="note", max_length=2000, multiline=True)
     record_, created = CompensationInput.objects.update_or_create(
         contract=contract,

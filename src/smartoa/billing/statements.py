@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
+from django.utils.translation import gettext_noop
+
 from smartoa.billing.models import ContractMonth, EpisodeResult
 from smartoa.billing.services import NO_INPUTS, latest_run, stale_contracts
 from smartoa.consignes.queries import current_rows
@@ -71,7 +73,8 @@ def build_statements(month: date, contract_ids: list[str] | None = None) -> list
     run = latest_run(first)
     if run is None:
         raise NotFound(
-            "no compliance run for %(month)s: run 'smartoa compliance run --month %(month)s'", month=f"{first:%Y-%m}"
+            gettext_noop("no compliance run for %(month)s: run 'smartoa compliance run --month %(month)s'"),
+            month=f"{first:%Y-%m}",
         )
     query = ContractMonth.objects.filter(run=run).select_related("contract").order_by("contract__contract_id")
     if contract_ids is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
 from smartoa.audit.services import record
 from smartoa.consignes.models import HlarOverride
@@ -38,7 +39,7 @@ def parse_hhmm(text: str) -> time:
             raise ValueError
         return time.fromisoformat(text)
     except ValueError:
-        raise InvalidInput("%(text)r is not a time HH:MM", text=str(text)[:20]) from None
+        raise InvalidInput(gettext_noop("%(text)r is not a time HH:MM"), text=str(text)[:20]) from None
 
 
 def set_hlar(day: date, at: time, *, actor: str, force: bool = False) -> tuple[datetime, datetime]:
@@ -53,13 +54,15 @@ def set_hlar(day: date, at: time, *, actor: str, force: bool = False) -> tuple[d
     if not force:
         if not deadlines.is_open(moment, previous):
             raise DeadlinePassed(
-                "the HLAR of %(day)s already passed at %(hlar)s; acknowledgments are locked "
-                "(force it to change it anyway)",
+                gettext_noop(
+                    "the HLAR of %(day)s already passed at %(hlar)s; acknowledgments are locked "
+                    "(force it to change it anyway)"
+                ),
                 day=day.isoformat(),
                 hlar=iso(previous),
             )
         if not deadlines.is_open(moment, new):
-            raise Conflict("%(hlar)s is already past (force it to set it anyway)", hlar=iso(new))
+            raise Conflict(gettext_noop("%(hlar)s is already past (force it to set it anyway)"), hlar=iso(new))
     HlarOverride.objects.update_or_create(
         delivery_day=day, defaults={"hlar_at": new, "set_at": moment, "set_by": actor}
     )

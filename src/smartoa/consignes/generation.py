@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
 from smartoa.consignes.deadlines import cutoff_for_hlar, hlar_for
 from smartoa.consignes.models import Consigne
@@ -100,7 +101,9 @@ def plan_generation(prices_text: str, day: date, *, exclude=(), threshold: float
     excluded = set(exclude)
     unknown = sorted(excluded - contracts_by_id(excluded).keys())
     if unknown:
-        raise NotFound("unknown contract(s) to exclude: %(ids)s", ids=", ".join(u[:40] for u in unknown[:20]))
+        raise NotFound(
+            gettext_noop("unknown contract(s) to exclude: %(ids)s"), ids=", ".join(u[:40] for u in unknown[:20])
+        )
     rules = eligibility_rules_on(day)
     eligible: list[Contract] = []
     ineligible: list[Ineligible] = []
@@ -131,8 +134,10 @@ def check_publication_open(day: date, moment: datetime | None = None) -> None:
     cutoff = cutoff_for_hlar(hlar)
     if not is_open(moment or now(), cutoff):
         raise DeadlinePassed(
-            "publication of %(day)s closed at %(cutoff)s (HLAR %(hlar)s − %(minutes)s min); postpone the day's "
-            "HLAR first to publish later",
+            gettext_noop(
+                "publication of %(day)s closed at %(cutoff)s (HLAR %(hlar)s − %(minutes)s min); postpone the day's "
+                "HLAR first to publish later"
+            ),
             day=day.isoformat(),
             cutoff=iso(cutoff),
             hlar=iso(hlar),
@@ -147,5 +152,5 @@ def publish_plan(plan: GenerationPlan, *, actor: str, check_deadline: bool = Fal
     if check_deadline:
         check_publication_open(plan.day)
     if not plan.contracts:
-        raise InvalidInput("no eligible contract left to publish for %(day)s", day=plan.day.isoformat())
+        raise InvalidInput(gettext_noop("no eligible contract left to publish for %(day)s"), day=plan.day.isoformat())
     return publish(plan.documents(), actor=actor, contracts={c.contract_id: c for c in plan.contracts})

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.db import connection
+from django.utils.translation import gettext_noop
 
 from smartoa.audit.services import record
 from smartoa.consignes.deadlines import cutoff_for_hlar, hlars_for
@@ -45,7 +46,7 @@ def load_documents(text: str, *, action: str = "published") -> list[ConsigneDocu
     raw = parse_json(text)
     items = raw if isinstance(raw, list) else [raw]
     if not items:
-        raise InvalidInput("the file holds no consigne")
+        raise InvalidInput(gettext_noop("the file holds no consigne"))
     ids = [str(item["id"]) for item in items if isinstance(item, dict) and is_contract_id(item.get("id"))]
     sectors = {cid: c.sector for cid, c in contracts_by_id(ids).items()}
     documents, errors, seen = [], [], set()
@@ -72,11 +73,11 @@ def parse_json(text: str) -> object:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidInput("not valid JSON: %(problem)s", problem=str(exc)) from None
+        raise InvalidInput(gettext_noop("not valid JSON: %(problem)s"), problem=str(exc)) from None
     except RecursionError:
-        raise InvalidInput("not accepted: the JSON is nested too deeply") from None
+        raise InvalidInput(gettext_noop("not accepted: the JSON is nested too deeply")) from None
     except ValueError as exc:  # json's own refusal of an integer of thousands of digits
-        raise InvalidInput("not accepted: %(problem)s", problem=str(exc)) from None
+        raise InvalidInput(gettext_noop("not accepted: %(problem)s"), problem=str(exc)) from None
 
 
 class VersionFactory:
@@ -230,7 +231,7 @@ def modify(documents: list[ConsigneDocument], *, reason: str, actor: str) -> lis
     The contracts' accounts are told by e-mail to acknowledge again, and their webhooks called (outbox).
     """
     if not isinstance(reason, str) or not reason.strip():
-        raise InvalidInput("a reason is required for an incident change")
+        raise InvalidInput(gettext_noop("a reason is required for an incident change"))
     reason = check_text(reason, field="reason", max_length=MAX_REASON, multiline=True)
     contracts = contracts_by_id(d.contract_id for d in documents)
     missing = sorted({d.contract_id for d in documents} - contracts.keys())

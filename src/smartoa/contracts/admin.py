@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from smartoa.accounts.models import Role
 from smartoa.contracts.importing import FORMAT_HELP, import_contracts, parse_contracts_csv
@@ -86,7 +87,7 @@ class RevokeToken(Operation):
 
     def perform(self, request, obj, form):
         if not revoke_tokens(obj, actor=actor_of(request), ip=address_of(request)):
-            raise InvalidInput("this contract has no active token")
+            raise InvalidInput(gettext_noop("this contract has no active token"))
         return _("Jeton révoqué : ses appels sont refusés dès maintenant.")
 
 

@@ -11,6 +11,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext_noop
+
 from smartoa.accounts.models import Role, User
 from smartoa.accounts.services import check_email, create_accounts
 from smartoa.audit.services import record_many
@@ -115,13 +117,13 @@ def parse_power(text: str) -> Decimal:
         if not power.is_finite():
             raise InvalidOperation
     except InvalidOperation:
-        raise InvalidInput("installed_power %(value)r is not a number", value=text[:40]) from None
+        raise InvalidInput(gettext_noop("installed_power %(value)r is not a number"), value=text[:40]) from None
     if power <= 0:
-        raise InvalidInput("installed_power %(value)s must be positive", value=raw)
+        raise InvalidInput(gettext_noop("installed_power %(value)s must be positive"), value=raw)
     if power >= MAX_POWER:
-        raise InvalidInput("installed_power %(value)s is not below %(max)s", value=raw, max=MAX_POWER)
+        raise InvalidInput(gettext_noop("installed_power %(value)s is not below %(max)s"), value=raw, max=MAX_POWER)
     if power != power.quantize(Decimal(1).scaleb(-_POWER.decimal_places)):
-        raise InvalidInput("installed_power %(value)s has more than 3 decimals", value=raw)
+        raise InvalidInput(gettext_noop("installed_power %(value)s has more than 3 decimals"), value=raw)
     return power.quantize(Decimal(1).scaleb(-_POWER.decimal_places))
 
 
@@ -177,7 +179,7 @@ def parse_contracts_csv(text: str) -> list[ContractRow]:
         header = [h.strip() for h in next(reader, [])]
         missing = [c for c in REQUIRED_COLUMNS if c not in header]
         if missing:
-            raise InvalidInput("missing column(s): %(columns)s", columns=", ".join(missing))
+            raise InvalidInput(gettext_noop("missing column(s): %(columns)s"), columns=", ".join(missing))
         rows: list[ContractRow] = []
         seen: dict[str, int] = {}
         for line, cells in enumerate(reader, start=2):
@@ -193,13 +195,13 @@ def parse_contracts_csv(text: str) -> list[ContractRow]:
                 errors.append(f"line {line}: {exc}")
     except csv.Error as exc:
         raise InvalidInput(
-            "line %(line)s: not readable as CSV: %(problem)s", line=reader.line_num, problem=str(exc)
+            gettext_noop("line %(line)s: not readable as CSV: %(problem)s"), line=reader.line_num, problem=str(exc)
         ) from None
     if errors:
         more = f"\n… and {len(errors) - MAX_ERRORS} more" if len(errors) > MAX_ERRORS else ""
         raise InvalidInput("the file was not imported:\n" + "\n".join(errors[:MAX_ERRORS]) + more)
     if not rows:
-        raise InvalidInput("the file has no contract line")
+        raise InvalidInput(gettext_noop("the file has no contract line"))
     return rows
 
 

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
 from django.utils.translation import gettext_noop as _
 
 from smartoa.accounts import services as accounts
@@ -29,7 +30,7 @@ def get_contract(contract_id: str) -> Contract:
     """The contract with this id; NotFound otherwise."""
     contract = Contract.objects.filter(contract_id=contract_id).first() if is_contract_id(contract_id) else None
     if contract is None:
-        raise NotFound("unknown contract %(contract_id)r", contract_id=str(contract_id)[:40])
+        raise NotFound(gettext_noop("unknown contract %(contract_id)r"), contract_id=str(contract_id)[:40])
     return contract
 
 
@@ -221,13 +222,15 @@ def add_eligibility_rule(
     """A new eligibility threshold for ``sector`` from ``effective_from`` on (rules are data with a date, never
     edited: a new threshold is a new rule). Conflict if the sector already has a rule from that day."""
     if sector not in Sector.values:
-        raise InvalidInput("unknown sector %(sector)r", sector=sector)
+        raise InvalidInput(gettext_noop("unknown sector %(sector)r"), sector=sector)
     if not min_power_mw.is_finite() or min_power_mw < 0 or min_power_mw >= Decimal("1e7"):
-        raise InvalidInput("the minimum power must be between 0 and 10,000,000 MW")
+        raise InvalidInput(gettext_noop("the minimum power must be between 0 and 10,000,000 MW"))
     check_day_range(effective_from)
     source = check_text(source, field="source", max_length=200)
     if EligibilityRule.objects.filter(sector=sector, effective_from=effective_from).exists():
-        raise Conflict("%(sector)s already has a rule from %(day)s", sector=sector, day=effective_from.isoformat())
+        raise Conflict(
+            gettext_noop("%(sector)s already has a rule from %(day)s"), sector=sector, day=effective_from.isoformat()
+        )
     rule = EligibilityRule.objects.create(
         sector=sector, min_power_mw=min_power_mw, effective_from=effective_from, source=source
     )

@@ -132,7 +132,7 @@ class ReadOnlyAdmin(ReadOnlyPermissions, admin.ModelAdmin):
                 with transaction.atomic():
                     result = operation.perform(request, obj, form)
             except UserError as exc:
-                form.add_error(None, str(exc))
+                form.add_error(None, exc.translated(_))
             else:
                 if isinstance(result, HttpResponse):
                     return result

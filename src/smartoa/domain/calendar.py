@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from smartoa.domain.errors import InvalidInput
+from smartoa.domain.errors import InvalidInput, gettext_noop
 
 PARIS = ZoneInfo("Europe/Paris")
 STEP_5 = timedelta(minutes=5)
@@ -96,7 +96,7 @@ def check_day_range(day: date) -> date:
     """``day`` itself, or InvalidInput when it lies outside the days the platform handles (2000–2099)."""
     if not FIRST_DAY <= day <= LAST_DAY:
         raise InvalidInput(
-            "%(day)s is outside the days handled (%(first)s to %(last)s)",
+            gettext_noop("%(day)s is outside the days handled (%(first)s to %(last)s)"),
             day=day.isoformat(),
             first=FIRST_DAY.isoformat(),
             last=LAST_DAY.isoformat(),
@@ -111,9 +111,9 @@ def parse_instant(text: object) -> datetime:
             raise TypeError
         moment = datetime.fromisoformat(text)
     except (TypeError, ValueError):
-        raise InvalidInput("%(text)r is not an ISO 8601 date-time", text=_shown(text)) from None
+        raise InvalidInput(gettext_noop("%(text)r is not an ISO 8601 date-time"), text=_shown(text)) from None
     if moment.utcoffset() is None:
-        raise InvalidInput("%(text)r has no UTC offset", text=_shown(text))
+        raise InvalidInput(gettext_noop("%(text)r has no UTC offset"), text=_shown(text))
     check_day_range(moment.date())
     return moment
 
@@ -125,5 +125,5 @@ def parse_day(text: object) -> date:
             raise ValueError
         day = date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput("%(text)r is not a date YYYY-MM-DD", text=_shown(text)) from None
+        raise InvalidInput(gettext_noop("%(text)r is not a date YYYY-MM-DD"), text=_shown(text)) from None
     return check_day_range(day)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from smartoa.domain.calendar import PARIS, check_day_range, local_midnight, parse_instant, step_count, to_local
-from smartoa.domain.errors import InvalidInput
+from smartoa.domain.errors import InvalidInput, gettext_noop
 
 STEP_SECONDS = 300
 
@@ -28,7 +28,7 @@ def parse_month(text: str) -> date:
             raise ValueError
         first = date.fromisoformat(text + "-01")
     except ValueError:
-        raise InvalidInput("%(text)r is not a month YYYY-MM", text=str(text)[:40]) from None
+        raise InvalidInput(gettext_noop("%(text)r is not a month YYYY-MM"), text=str(text)[:40]) from None
     return check_day_range(first)
 
 

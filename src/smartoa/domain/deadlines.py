@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from smartoa.domain.calendar import PARIS
-from smartoa.domain.errors import InvalidInput
+from smartoa.domain.errors import InvalidInput, gettext_noop
 
 
 def default_hlar(day: date, default_time: time) -> datetime:
@@ -40,6 +40,8 @@ def local_time_on(day: date, at: time) -> datetime:
     round_trip = moment.astimezone(UTC).astimezone(PARIS)
     if round_trip.replace(tzinfo=None) != moment.replace(tzinfo=None):
         raise InvalidInput(
-            "%(time)s does not exist on %(day)s (clocks go forward)", time=at.strftime("%H:%M"), day=day.isoformat()
+            gettext_noop("%(time)s does not exist on %(day)s (clocks go forward)"),
+            time=at.strftime("%H:%M"),
+            day=day.isoformat(),
         )
     return round_trip

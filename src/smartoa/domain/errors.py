@@ -13,6 +13,14 @@ disguised as bad input.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+
+def gettext_noop(message: str) -> str:
+    """Mark an English message template for the translation catalogues (xgettext finds calls by this name) and
+    return it unchanged: the edges translate it (``domain/`` imports no Django)."""
+    return message
+
 
 class UserError(Exception):
     """A refusal with a stable ``code``; ``message_template`` is English text with ``%(name)s`` placeholders
@@ -28,6 +36,11 @@ class UserError(Exception):
     @property
     def message(self) -> str:
         return str(self)
+
+    def translated(self, translate: Callable[[str], str]) -> str:
+        """The message in another language: the template through ``translate`` (an edge's gettext), then filled."""
+        template = translate(self.message_template)
+        return template % self.params if self.params else template
 
 
 class InvalidInput(UserError, ValueError):

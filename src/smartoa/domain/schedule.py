@@ -23,7 +23,7 @@ from smartoa.domain.calendar import (
     parse_instant,
     to_local,
 )
-from smartoa.domain.errors import InvalidInput
+from smartoa.domain.errors import InvalidInput, gettext_noop
 from smartoa.domain.text import is_contract_id
 
 ALLOWED_VALUES = (0.0, 1.0)
@@ -59,7 +59,7 @@ class ConsigneDocument:
 def validate_periods(day: date, periods: list[Period], *, allow_fractions: bool = False) -> None:
     """Raise ScheduleError unless ``periods`` cover ``day`` exactly, sorted, contiguous, on the 5-minute grid."""
     if not periods:
-        raise ScheduleError("data is empty: the consigne must cover the whole day")
+        raise ScheduleError(gettext_noop("data is empty: the consigne must cover the whole day"))
     start, end = day_bounds(day)
     for n, period in enumerate(periods, start=1):
         for label, moment in (("start_date", period.start), ("end_date", period.end)):
@@ -103,10 +103,10 @@ def parse_document(raw: object, *, allow_fractions: Callable[[str], bool] | bool
     ``update_date`` in the input is ignored: the platform stamps each version itself.
     """
     if not isinstance(raw, dict):
-        raise ScheduleError("a consigne must be a JSON object")
+        raise ScheduleError(gettext_noop("a consigne must be a JSON object"))
     contract_id = raw.get("id")
     if not isinstance(contract_id, str) or not contract_id:
-        raise ScheduleError("'id' (the contract id) is missing")
+        raise ScheduleError(gettext_noop("'id' (the contract id) is missing"))
     if not is_contract_id(contract_id):
         raise ScheduleError(f"'id' {contract_id[:40]!r} is not a contract id (3 to 32 upper-case letters and digits)")
     try:

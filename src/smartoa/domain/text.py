@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from smartoa.domain.errors import InvalidInput
+from smartoa.domain.errors import InvalidInput, gettext_noop
 
 
 def _(message: str) -> str:
@@ -52,5 +52,7 @@ def check_contract_id(value: object) -> str:
     """``value`` if it is a contract id, else InvalidInput."""
     if not is_contract_id(value):
         shown = value[:40] if isinstance(value, str) else value
-        raise InvalidInput("%(value)r is not a contract id (3 to 32 upper-case letters and digits)", value=shown)
+        raise InvalidInput(
+            gettext_noop("%(value)r is not a contract id (3 to 32 upper-case letters and digits)"), value=shown
+        )
     return value  # type: ignore[return-value]

@@ -20,6 +20,7 @@ from decimal import Decimal
 
 import numpy as np
 import polars as pl
+from django.utils.translation import gettext_noop
 
 from smartoa.domain.calendar import FIRST_DAY, LAST_DAY, local_midnight
 from smartoa.domain.compliance import installed_step_kwh
@@ -117,11 +118,13 @@ def _read_frame(data) -> tuple[pl.DataFrame, bool]:
             )
     except Exception as exc:  # noqa: BLE001 - polars/pyarrow raise many types for a malformed file
         kind = "Parquet" if is_parquet else "CSV"
-        raise CurveImportError("not a readable %(kind)s file: %(problem)s", kind=kind, problem=str(exc)) from None
+        raise CurveImportError(
+            gettext_noop("not a readable %(kind)s file: %(problem)s"), kind=kind, problem=str(exc)
+        ) from None
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise CurveImportError(
-            "missing column(s): %(missing)s (expected contract_id,start,energy_kwh; found %(found)s)",
+            gettext_noop("missing column(s): %(missing)s (expected contract_id,start,energy_kwh; found %(found)s)"),
             missing=", ".join(missing),
             found=",".join(frame.columns),
         )
@@ -157,11 +160,13 @@ def parse_starts(column: pl.Series) -> Starts:
     that instant is checked apart (``HourlyOffsets``)."""
     if isinstance(column.dtype, pl.Datetime):
         if column.dtype.time_zone is None:
-            raise CurveImportError("start has no time zone: give ISO text with offset or aware timestamps")
+            raise CurveImportError(
+                gettext_noop("start has no time zone: give ISO text with offset or aware timestamps")
+            )
         at = column.to_physical()
         return Starts(at, None, at.is_null(), PER_SECOND[column.dtype.time_unit])
     if column.dtype != pl.String:
-        raise CurveImportError("start must be ISO 8601 text with offset or an aware timestamp")
+        raise CurveImportError(gettext_noop("start must be ISO 8601 text with offset or an aware timestamp"))
     # The wall-clock part parsed without %z (3× faster) minus the written offset.
     text = pl.col("start")
     hours = text.str.slice(20, 2).cast(pl.Int32, strict=False)
@@ -210,7 +215,7 @@ def energy_floats(column: pl.Series) -> pl.Series:
         return column.str.strip_chars().cast(pl.Float64, strict=False)
     if column.dtype.is_numeric():
         return column.cast(pl.Float64)
-    raise CurveImportError("energy_kwh must be numbers")
+    raise CurveImportError(gettext_noop("energy_kwh must be numbers"))
 
 
 def _pieces(series: pl.Series, size: int = PIECE_ROWS) -> list[tuple[int, int]]:
@@ -368,7 +373,9 @@ class _Errors:
         ]
         more = f"\n… and {total - len(shown)} more" if total > len(shown) else ""
         return CurveImportError(
-            "%(count)s error(s), nothing was imported:\n%(rows)s", count=total, rows="\n".join(text) + more
+            gettext_noop("%(count)s error(s), nothing was imported:\n%(rows)s"),
+            count=total,
+            rows="\n".join(text) + more,
         )
 
 
@@ -377,7 +384,7 @@ def _contract_rows(column: pl.Series, known: dict[str, int]) -> np.ndarray:
     if column.dtype == pl.String:
         column = column.cast(pl.Categorical)
     if column.dtype != pl.Categorical:
-        raise CurveImportError("contract_id must be text")
+        raise CurveImportError(gettext_noop("contract_id must be text"))
     distinct = column.drop_nulls().unique()
     codes = distinct.to_physical().to_numpy()
     table = np.full(int(codes.max()) + 2 if codes.size else 1, -1, dtype=np.int32)
@@ -479,7 +486,7 @@ def parse_curves(source, known: KnownContracts) -> ParsedCurves:
         frame, is_parquet = _read_frame(data)
         del data
         if frame.height == 0:
-            raise CurveImportError("the file holds no data row")
+            raise CurveImportError(gettext_noop("the file holds no data row"))
         try:
             parsed = _parse_fast(frame, known, whole_wh=True)
         except _NotWholeWh:
@@ -487,8 +494,10 @@ def parse_curves(source, known: KnownContracts) -> ParsedCurves:
         if parsed is None:
             _report_errors(frame, is_parquet, known)
             raise CurveImportError(
-                "the file covers too many contract-months to import at once (at most %(cells)s contract × "
-                "5-minute cells): split it by month or by contracts",
+                gettext_noop(
+                    "the file covers too many contract-months to import at once (at most %(cells)s contract × "
+                    "5-minute cells): split it by month or by contracts"
+                ),
                 cells=f"{MAX_CELLS:,}",
             )
         parsed.sha256 = digest.result()

@@ -5,6 +5,7 @@ recorded in the audit log. Callers own the transaction; an import is all or noth
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
 from smartoa.audit.services import record
 from smartoa.contracts.models import Contract
@@ -26,7 +27,7 @@ def import_curves(source, *, source_name: str, actor: str, kind: str = CurveKind
     """Validate then store a curve file (a path, a binary file object or bytes), and record it in the audit
     log. All or nothing: CurveImportError (listing the bad rows) stores nothing."""
     if kind not in CurveKind.values:
-        raise CurveImportError("unknown curve kind %(kind)r", kind=kind)
+        raise CurveImportError(gettext_noop("unknown curve kind %(kind)r"), kind=kind)
     parsed = parse_curves(source, known_contracts())
     imported = store_curves(parsed, kind=kind, source=source_name, actor=actor)
     record(

@@ -9,5 +9,5 @@ from smartoa.domain.errors import UserError
 
 
 def user_message(error: UserError) -> str:
-    template = gettext(error.message_template)
-    return template % error.params if error.params else template
+    """The error's message in the language of the request."""
+    return error.translated(gettext)

@@ -5,6 +5,7 @@ import time
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext_noop
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -17,7 +18,7 @@ from smartoa.domain.errors import Conflict, NotFound
 def account(email: str) -> User:
     user = User.objects.filter(email=email.strip().lower()).first()
     if user is None:
-        raise NotFound("no account %(email)r", email=email[:100])
+        raise NotFound(gettext_noop("no account %(email)r"), email=email[:100])
     return user
 
 
@@ -35,10 +36,10 @@ class Command(ActionCommand):
 
     def do_code(self, email, **options):
         if settings.PRODUCTION:
-            raise Conflict("refused in production: codes come from the account's own authenticator")
+            raise Conflict(gettext_noop("refused in production: codes come from the account's own authenticator"))
         device = TOTPDevice.objects.filter(user=account(email), confirmed=True).first()
         if device is None:
-            raise NotFound("%(email)s has no authenticator yet (first login not finished)", email=email)
+            raise NotFound(gettext_noop("%(email)s has no authenticator yet (first login not finished)"), email=email)
         totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
         if totp.t() <= device.last_t:  # this step's code was used (a code works once): the next one works now
             totp.time = time.time() + device.step * (device.last_t + 1 - totp.t())

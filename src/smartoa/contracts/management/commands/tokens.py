@@ -1,6 +1,7 @@
 """``smartoa tokens issue|list|revoke CONTRACT_ID``: a contract's API tokens."""
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from smartoa.contracts.services import get_contract, issue_token, revoke_tokens, token_state, tokens_of
 from smartoa.core.management.base import CLI_ACTOR, ActionCommand
@@ -44,5 +45,5 @@ class Command(ActionCommand):
         with transaction.atomic():
             count = revoke_tokens(get_contract(contract_id), actor=CLI_ACTOR)
         if not count:
-            raise Conflict("%(contract_id)s: no active token to revoke", contract_id=contract_id)
+            raise Conflict(gettext_noop("%(contract_id)s: no active token to revoke"), contract_id=contract_id)
         self.stdout.write(f"{contract_id}: token revoked; its API calls are refused from now on")

@@ -2,6 +2,7 @@
 URL)."""
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from smartoa.contracts.services import get_contract
 from smartoa.core.management.base import CLI_ACTOR, ActionCommand
@@ -36,7 +37,7 @@ class Command(ActionCommand):
         with transaction.atomic():
             removed = remove_webhook(get_contract(contract_id), actor=CLI_ACTOR)
         if not removed:
-            raise Conflict("%(contract_id)s has no webhook to remove", contract_id=contract_id)
+            raise Conflict(gettext_noop("%(contract_id)s has no webhook to remove"), contract_id=contract_id)
         self.stdout.write(f"{contract_id}: webhook removed; its consignes are no longer POSTed")
 
     def do_test(self, contract_id, **options):
