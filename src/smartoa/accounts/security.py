@@ -23,7 +23,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
-from django.utils.translation import gettext_noop
 from django.utils.translation import gettext_noop as _
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -193,7 +192,7 @@ def reset_second_factor(user: User, *, actor: str) -> None:
     """For a user who lost their authenticator: remove their devices and backup codes and give them a new
     provisional password by e-mail (after commit), so that they enrol again at their next login."""
     if not user.is_active:
-        raise Conflict(gettext_noop("%(email)s is deactivated: activate it first"), email=user.email)
+        raise Conflict(_("%(email)s is deactivated: activate it first"), email=user.email)
     TOTPDevice.objects.filter(user=user).delete()
     user.backup_codes.all().delete()
     password = give_provisional_password(user)

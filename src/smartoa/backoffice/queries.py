@@ -33,8 +33,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from smartoa.accounts.models import Role, User
 from smartoa.consignes.deadlines import cutoff_for_hlar, hlar_for
 from smartoa.consignes.models import Acknowledgment, Consigne, HlarOverride
-from smartoa.contracts.models import ApiToken, Contract, EligibilityRule
-from smartoa.contracts.services import eligibility, eligibility_rules_on
+from smartoa.contracts.models import Contract, EligibilityRule
+from smartoa.contracts.services import active_token_expiries, eligibility, eligibility_rules_on
 from smartoa.core.clock import now
 from smartoa.domain.acknowledgment import Status
 from smartoa.domain.calendar import local_day_of
@@ -261,9 +261,7 @@ def contract_rows(contracts: Iterable[Contract], day: date) -> list[dict]:
         "contract_id", "user_id", "user__email", "kind", "user__is_active"
     ):
         accounts[contract_pk].append(Account(user_pk, email, kind, active))
-    tokens = dict(
-        ApiToken.objects.filter(contract_id__in=pks, revoked_at__isnull=True).values_list("contract_id", "expires_at")
-    )
+    tokens = active_token_expiries(pks)
     return [
         {
             "contract": contract,

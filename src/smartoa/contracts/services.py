@@ -4,11 +4,10 @@ Callers own the transaction; every change is audited."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.utils.translation import gettext_noop
 from django.utils.translation import gettext_noop as _
 
 from smartoa.accounts import services as accounts
@@ -30,7 +29,7 @@ def get_contract(contract_id: str) -> Contract:
     """The contract with this id; NotFound otherwise."""
     contract = Contract.objects.filter(contract_id=contract_id).first() if is_contract_id(contract_id) else None
     if contract is None:
-        raise NotFound(gettext_noop("unknown contract %(contract_id)r"), contract_id=str(contract_id)[:40])
+        raise NotFound(_("unknown contract %(contract_id)r"), contract_id=str(contract_id)[:40])
     return contract
 
 
@@ -96,6 +95,15 @@ def revoke_tokens(contract: Contract, *, actor: str, ip: str | None = None) -> i
 def tokens_of(contract: Contract) -> list[ApiToken]:
     """The contract's tokens, newest first."""
     return list(ApiToken.objects.filter(contract=contract).order_by("-created_at", "-pk"))
+
+
+def active_token_expiries(contract_pks: Iterable[int]) -> dict[int, datetime]:
+    """The expiry of each contract's active token, for the contracts that have one (by contract pk)."""
+    found: dict[int, datetime] = {}
+    for part in chunks(sorted(set(contract_pks))):
+        active = ApiToken.objects.filter(contract_id__in=part, revoked_at__isnull=True)
+        found.update(active.values_list("contract_id", "expires_at"))
+    return found
 
 
 def token_state(token: ApiToken) -> str:
@@ -222,15 +230,13 @@ def add_eligibility_rule(
     """A new eligibility threshold for ``sector`` from ``effective_from`` on (rules are data with a date, never
     edited: a new threshold is a new rule). Conflict if the sector already has a rule from that day."""
     if sector not in Sector.values:
-        raise InvalidInput(gettext_noop("unknown sector %(sector)r"), sector=sector)
+        raise InvalidInput(_("unknown sector %(sector)r"), sector=sector)
     if not min_power_mw.is_finite() or min_power_mw < 0 or min_power_mw >= Decimal("1e7"):
-        raise InvalidInput(gettext_noop("the minimum power must be between 0 and 10,000,000 MW"))
+        raise InvalidInput(_("the minimum power must be between 0 and 10,000,000 MW"))
     check_day_range(effective_from)
     source = check_text(source, field="source", max_length=200)
     if EligibilityRule.objects.filter(sector=sector, effective_from=effective_from).exists():
-        raise Conflict(
-            gettext_noop("%(sector)s already has a rule from %(day)s"), sector=sector, day=effective_from.isoformat()
-        )
+        raise Conflict(_("%(sector)s already has a rule from %(day)s"), sector=sector, day=effective_from.isoformat())
     rule = EligibilityRule.objects.create(
         sector=sector, min_power_mw=min_power_mw, effective_from=effective_from, source=source
     )

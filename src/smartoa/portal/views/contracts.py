@@ -18,9 +18,8 @@ from django.views import View
 
 from smartoa.consignes.acknowledgments import day_states
 from smartoa.consignes.queries import current_schedules
-from smartoa.contracts.models import ApiToken
+from smartoa.contracts.services import active_token_expiries
 from smartoa.core.clock import now
-from smartoa.core.sql import chunks
 from smartoa.core.templatetags.smartoa_time import paris_date
 from smartoa.domain.acknowledgment import DayAcknowledgment
 from smartoa.domain.calendar import local_day_of
@@ -61,14 +60,6 @@ class Row:
         return _("Acquiescer %(id)s") % {"id": self.contract_id}
 
 
-def token_expiries(pks: list[int]) -> dict[int, datetime]:
-    found: dict[int, datetime] = {}
-    for part in chunks(pks):
-        tokens = ApiToken.objects.filter(contract_id__in=part, revoked_at__isnull=True)
-        found.update(tokens.values_list("contract_id", "expires_at"))
-    return found
-
-
 def tomorrow() -> date:
     return local_day_of(now()) + timedelta(days=1)
 
@@ -80,7 +71,7 @@ class ContractsView(View):
         day = tomorrow()
         held = holdings(request.user)
         pks = [h.contract.pk for h in held]
-        periods, states, expiries = current_schedules(day, pks), day_states(pks, day), token_expiries(pks)
+        periods, states, expiries = current_schedules(day, pks), day_states(pks, day), active_token_expiries(pks)
         rows = [
             Row.of(h, timeline(day, periods.get(h.contract.pk)), states[h.contract.pk], expiries.get(h.contract.pk))
             for h in held
