@@ -8,14 +8,8 @@ from __future__ import annotations
 
 import re
 
-from smartoa.domain.errors import InvalidInput, gettext_noop
-
-
-def _(message: str) -> str:
-    """Marks a message template for the translation catalogues (xgettext's ``_``); pages translate it when they
-    show the error (``portal/messages.py``). Pure: returns it unchanged."""
-    return message
-
+from smartoa.domain.errors import InvalidInput
+from smartoa.domain.errors import gettext_noop as _
 
 CONTRACT_ID_PATTERN = r"^[A-Z0-9]{3,32}\Z"
 _CONTRACT_ID = re.compile(CONTRACT_ID_PATTERN)
@@ -46,13 +40,3 @@ def check_text(value: str, *, field: str, max_length: int, required: bool = Fals
 def is_contract_id(value: object) -> bool:
     """True for a buyer's contract id: 3 to 32 upper-case letters and digits (``BOAXXXXX``)."""
     return isinstance(value, str) and _CONTRACT_ID.match(value) is not None
-
-
-def check_contract_id(value: object) -> str:
-    """``value`` if it is a contract id, else InvalidInput."""
-    if not is_contract_id(value):
-        shown = value[:40] if isinstance(value, str) else value
-        raise InvalidInput(
-            gettext_noop("%(value)r is not a contract id (3 to 32 upper-case letters and digits)"), value=shown
-        )
-    return value  # type: ignore[return-value]
