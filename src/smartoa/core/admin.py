@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
+from smartoa.core.formats import error_text
 from smartoa.domain.errors import UserError
 
 
@@ -132,7 +133,7 @@ class ReadOnlyAdmin(ReadOnlyPermissions, admin.ModelAdmin):
                 with transaction.atomic():
                     result = operation.perform(request, obj, form)
             except UserError as exc:
-                form.add_error(None, exc.translated(_))
+                form.add_error(None, error_text(exc))
             else:
                 if isinstance(result, HttpResponse):
                     return result

@@ -14,6 +14,7 @@ disguised as bad input.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
 
 
 def gettext_noop(message: str) -> str:
@@ -24,23 +25,53 @@ def gettext_noop(message: str) -> str:
 
 class UserError(Exception):
     """A refusal with a stable ``code``; ``message_template`` is English text with ``%(name)s`` placeholders
-    filled from ``params`` (kept apart so that an edge can translate the template)."""
+    filled from ``params`` (kept apart so that an edge can translate the template).
+
+    A parameter may be a date or date-time (each edge shows it its way: ISO 8601 for machines, ``05/12/2026 à
+    19:52`` for people), another UserError (translated with this one: "line 3: <its message>"), or a list of
+    UserErrors (one per line): that is how a refusal of a whole file names each of its problems, every piece
+    translatable."""
 
     code = "invalid_input"
 
     def __init__(self, message_template: str, **params: object):
         self.message_template = message_template
         self.params = params
-        super().__init__(message_template % params if params else message_template)
+        super().__init__(self.translated(_same, _machine))
 
     @property
     def message(self) -> str:
         return str(self)
 
-    def translated(self, translate: Callable[[str], str]) -> str:
-        """The message in another language: the template through ``translate`` (an edge's gettext), then filled."""
+    def translated(self, translate: Callable[[str], str], show: Callable[[object], object] | None = None) -> str:
+        """The message in another language: the template through ``translate`` (an edge's gettext), then filled
+        with the parameters, each through ``show`` (how that edge writes dates and numbers; default ISO)."""
         template = translate(self.message_template)
-        return template % self.params if self.params else template
+        if not self.params:
+            return template
+        show = show or _machine
+        return template % {name: _filled(value, translate, show) for name, value in self.params.items()}
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _machine(value: object) -> object:
+    """A parameter as machines read it: dates and date-times in ISO 8601."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _filled(value: object, translate: Callable[[str], str], show: Callable[[object], object]) -> object:
+    if isinstance(value, UserError):
+        return value.translated(translate, show)
+    if isinstance(value, list | tuple) and value and all(isinstance(item, UserError) for item in value):
+        return "\n".join(item.translated(translate, show) for item in value)
+    return show(value)
 
 
 class InvalidInput(UserError, ValueError):

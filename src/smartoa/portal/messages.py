@@ -3,11 +3,11 @@ with its parameters (the French catalogue translates the English templates of ``
 
 from __future__ import annotations
 
-from django.utils.translation import gettext
 
+from smartoa.core.formats import error_text
 from smartoa.domain.errors import UserError
 
 
 def user_message(error: UserError) -> str:
     """The error's message in the language of the request."""
-    return error.translated(gettext)
+    return error_text(error)

@@ -1,39 +1,44 @@
-"""Template filters for times: in Paris time, and the time left before a deadline (on the platform's clock).
-Used by every page (``{% load smartoa_time %}``)."""
+"""Template filters for people: dates and times in Paris time (``05/12/2026 à 19:52``), numbers with the
+language's separators (``14,5``, ``8 928``), and the time left before a deadline (on the platform's clock). Used
+by every page and e-mail (``{% load smartoa_time %}``); the formats themselves live in ``core/formats.py``."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from django import template
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from smartoa.core import formats
 from smartoa.core.clock import now
-from smartoa.domain.calendar import to_local
 
 register = template.Library()
 
 
 @register.filter
 def paris(moment: datetime | None) -> str:
-    """A date and time in Paris time: "21/09/2025 16:30 (heure de Paris)"."""
-    if moment is None:
-        return ""
-    local = to_local(moment)
-    return _("%(date)s à %(time)s (heure de Paris)") % {
-        "date": local.strftime("%d/%m/%Y"),
-        "time": local.strftime("%H:%M"),
-    }
+    """A date and time in Paris time: ``05/12/2026 à 19:52``."""
+    return formats.moment_text(moment)
 
 
 @register.filter
-def paris_date(moment: datetime | None) -> str:
-    return to_local(moment).strftime("%d/%m/%Y") if moment else ""
+def paris_date(moment: datetime | date | None) -> str:
+    """``05/12/2026`` (the Paris day of a date-time)."""
+    return formats.day_text(moment)
 
 
 @register.filter
 def paris_time(moment: datetime | None) -> str:
-    return to_local(moment).strftime("%H:%M") if moment else ""
+    """``19:52``, Paris time."""
+    return formats.time_text(moment)
+
+
+@register.filter
+def number(value: int | float | Decimal | None, decimals: int | None = None) -> str:
+    """``8 928``, ``14,5`` (French), ``8,928``, ``14.5`` (English); ``|number:2`` for exactly two decimals."""
+    return formats.number_text(value, decimals)
 
 
 @register.filter
@@ -41,12 +46,17 @@ def time_left(deadline: datetime | None) -> str:
     """What remains before ``deadline`` on the platform's clock: "3 h 20 min", "12 min", "moins d'une minute"."""
     if deadline is None:
         return ""
-    seconds = int((deadline - now()).total_seconds())
+    return duration_text(int((deadline - now()).total_seconds()))
+
+
+def duration_text(seconds: int) -> str:
+    """A time left for people: "2 jours", "3 h 20 min", "12 min", "moins d'une minute", "délai dépassé"."""
     if seconds <= 0:
         return _("délai dépassé")
     hours, minutes = divmod(seconds // 60, 60)
     if hours >= 48:
-        return _("%(days)s jours") % {"days": hours // 24}
+        days = hours // 24
+        return ngettext("%(days)s jour", "%(days)s jours", days) % {"days": days}
     if hours:
         return _("%(h)s h %(m)02d min") % {"h": hours, "m": minutes}
     return _("%(m)s min") % {"m": minutes} if minutes else _("moins d'une minute")
