@@ -60,7 +60,7 @@ def test_the_screen_says_what_is_published_and_who_has_not_acknowledged(operator
     assert response.status_code == 200
     html = response.content.decode()
     assert "Consignes du mercredi 25 novembre 2026" in html
-    assert "24/11/2026 à 16:30 (heure de Paris)" in html and "encore 2 h 30 min" in html
+    assert "24/11/2026 à 16:30" in html and "encore 2 h 30 min" in html
     assert "2 contrats ont une consigne" in html and "dont 1 avec un arrêt" in html
     assert "1 contrat éligible n'a pas de consigne" in html and "BOA00003" in html
     assert "<strong>1</strong> manquant(s) sur 2 consigne(s) publiée(s)" in html

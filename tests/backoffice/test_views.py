@@ -50,7 +50,7 @@ def test_day_page_shows_chart_data_and_episodes(staff, seed_case):
     noon, ramp = 144, 143
     assert data["breach"][noon] == 0.4 and data["breach"][ramp] is None
     assert data["neutralised"][ramp] == 300.0 and data["consigne"][noon] == 1.0 and data["consigne"][0] == 0.0
-    assert "22/09/2025 à 11:55 (heure de Paris)" in html and "uPlot.iife.min.js" in html
+    assert "22/09/2025 à 11:55" in html and "uPlot.iife.min.js" in html
     assert "Aucun calcul de conformité" in html
 
 

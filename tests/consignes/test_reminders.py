@@ -62,7 +62,7 @@ def test_reminders_go_to_the_accounts_of_contracts_not_acknowledged_once(day):
     assert sorted(mails) == ["a@example.fr", "d@example.com"]
     body = mails["a@example.fr"].body
     assert "pour ces 2 contrats" in body and "BOA00001" in body and "BOA00004" in body and "BOA00002" not in body
-    assert "avant le 24/11/2026 à 16:30 (heure de Paris) (HLAR)" in body
+    assert "avant le 24/11/2026 à 16:30 (heure de Paris), l'heure limite d'accès au réseau (HLAR)" in body
     assert mails["a@example.fr"].subject == "SMART OA — rappel : acquiescement du 25/11/2026 attendu avant 16:30"
     assert "not acknowledged yet for this contract" in mails["d@example.com"].body
     assert run(reminders, "14:45") == {"days": 1}  # not twice
