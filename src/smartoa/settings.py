@@ -152,6 +152,9 @@ SMARTOA_HISTORY_MAX_DAYS = _env_int("SMARTOA_HISTORY_MAX_DAYS", 366, minimum=1, 
 SMARTOA_SESSION_IDLE_MINUTES = _env_int("SMARTOA_SESSION_IDLE_MINUTES", 30, minimum=5, maximum=24 * 60)
 SMARTOA_LOGIN_FAILURES = _env_int("SMARTOA_LOGIN_FAILURES", 5, minimum=3, maximum=100)
 SMARTOA_LOCKOUT_MINUTES = _env_int("SMARTOA_LOCKOUT_MINUTES", 15, minimum=1, maximum=24 * 60)
+# How long the provisional password of a new account (or of a reset second factor) works: the first login must
+# happen within it (the e-mail says until when); after it, the forgotten-password link gives a new one.
+SMARTOA_PROVISIONAL_PASSWORD_DAYS = _env_int("SMARTOA_PROVISIONAL_PASSWORD_DAYS", 14, minimum=1, maximum=90)
 # Where a producer who lost their authenticator (or has any access problem) writes to (the source's address).
 SMARTOA_SUPPORT_EMAIL = _env("SMARTOA_SUPPORT_EMAIL", "smart-oa-contact-technique@edf.fr")
 SMARTOA_WORKERS = _env_int("SMARTOA_WORKERS", 2, minimum=1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from datetime import datetime
 from pathlib import Path
 
@@ -102,10 +103,24 @@ class Visitor:
             if v["impact"] in ("serious", "critical")
         ]
 
-    def check_page(self, name: str) -> None:
-        """Screenshot, no sideways scrolling at phone width, no serious accessibility problem, no script error."""
-        self.screenshot(name)
+    def check_page(self, name: str) -> Path:
+        """Screenshot, no sideways scrolling at phone width, no serious accessibility problem, no script error;
+        returns the screenshot's path."""
+        shot = self.screenshot(name)
         assert self.horizontal_overflow() <= 0, f"{name}: the page scrolls sideways at {self.width} px"
         problems = self.accessibility_problems()
         assert problems == [], f"{name}: {problems}"
         assert self.problems == [], f"{name}: {self.problems}"
+        return shot
+
+
+def decode_qr(image: Path) -> list[str]:
+    """The texts of the QR codes a person could scan from ``image`` (Debian's zbarimg, as a phone's camera would
+    read the screen)."""
+    found = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(image)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return [line for line in found.stdout.splitlines() if line]

@@ -13,6 +13,7 @@ from smartoa.audit.models import AuditEvent
 from smartoa.consignes.models import Consigne, ConsigneVersion
 from smartoa.contracts.models import AllowedIP, ApiToken, Contract
 from smartoa.contracts.tokens import hash_token
+from smartoa.domain.calendar import PARIS
 from tests.factories import PUBLIC_IP
 from tests.subprocess_env import smartoa
 
@@ -53,6 +54,11 @@ def test_accounts_receive_their_login_by_email(tmp_path):
     call_command("contracts", "import", write(tmp_path, "c.csv", HEADER + "BOA00001,Parc A,pv,15,MWc,a@x.fr,,\n"))
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["a@x.fr"]
     assert "a@x.fr" in mail.outbox[0].body and "Mot de passe provisoire" in mail.outbox[0].body
+    # The e-mail names the contracts the account opens (its roles were written after it, in the same import) and
+    # until when the password works (SMARTOA_PROVISIONAL_PASSWORD_DAYS after its creation).
+    assert "Ce compte donne accès au contrat :\n- BOA00001 (Parc A) — Producteur\n" in mail.outbox[0].body
+    until = User.objects.get(email="a@x.fr").provisional_until
+    assert f"valable jusqu'au {until.astimezone(PARIS):%d/%m/%Y à %H:%M} (heure de Paris)" in mail.outbox[0].body
 
 
 @pytest.mark.django_db

@@ -7,6 +7,7 @@ import re
 from io import StringIO
 
 import pytest
+from django.core import mail
 from django.core.management import call_command
 
 from smartoa.accounts.models import User
@@ -57,3 +58,18 @@ def test_totp_code_in_test_only():
     assert refused.returncode == 1 and "refused in production" in refused.stderr and not refused.stdout
     unknown = smartoa("totp", "code", "nobody@example.org")
     assert unknown.returncode == 1 and "no account" in unknown.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_emails_carry_passwords_that_work():
+    """Every login e-mail the demo writes holds a password that logs in: the ready accounts get none (the demo sets
+    their password), the account left at its first login gets its provisional password, also printed."""
+    out = StringIO()
+    call_command("demo", stdout=out)
+    printed = re.search(r"^first login .*: (\S+) / provisional password (\S+) ", out.getvalue(), re.MULTILINE)
+    email, password = printed.groups()
+    logins = [m for m in mail.outbox if "Mot de passe provisoire" in m.body]
+    assert [m.to for m in logins] == [[email]]
+    assert f"Mot de passe provisoire : {password}\n" in logins[0].body and "- BOAXXXXX (" in logins[0].body
+    user = User.objects.get(email=email)
+    assert user.check_password(password) and user.must_change_password

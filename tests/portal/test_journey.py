@@ -10,7 +10,7 @@ import time_machine
 
 from smartoa.audit.models import AuditEvent
 from smartoa.consignes.models import Acknowledgment
-from tests.browser import PHONE, needs_chromium, totp_code
+from tests.browser import PHONE, decode_qr, needs_chromium, totp_code
 
 pytestmark = needs_chromium
 
@@ -32,8 +32,16 @@ def first_login(v, email, password) -> str:
     page.get_by_label("Nouveau mot de passe (confirmation)").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Enregistrer et continuer").click()
     page.wait_for_url("**/connexion/authentificateur/")
-    v.check_page("enrol")
+    shot = v.check_page("enrol")
     secret = page.locator("#totp-secret").inner_text()
+    # The QR code on the screen is whole and scannable, and gives the shown key (and nothing else).
+    uri = page.locator("a[href^='otpauth:']").get_attribute("href")
+    assert decode_qr(shot) == [uri]
+    assert f"secret={secret.replace(' ', '')}&" in uri and uri.startswith("otpauth://totp/SMART%20OA%3A")
+    # On a phone the code cannot be scanned by the phone showing it: a link opens the authenticator app.
+    assert page.get_by_role("link", name="Ouvrir dans l'application d'authentification").is_visible() == (
+        v.width == PHONE
+    )
     v.enrol_code = totp_code(secret)
     page.get_by_label("Code à 6 chiffres").fill(v.enrol_code)
     page.get_by_role("button", name="Confirmer").click()

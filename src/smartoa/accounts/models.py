@@ -32,6 +32,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("opérateur"), default=False)
     is_active = models.BooleanField(_("actif"), default=True)
     must_change_password = models.BooleanField(_("doit changer son mot de passe"), default=True)
+    provisional_until = models.DateTimeField(
+        _("mot de passe provisoire valable jusqu'au"), null=True, blank=True
+    )  # set with a provisional password; None once the user chose theirs
     language = models.CharField(
         _("langue"), max_length=5, default="fr", choices=[("fr", "Français"), ("en", "English")]
     )

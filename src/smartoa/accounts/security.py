@@ -28,7 +28,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from smartoa.accounts.models import BackupCode, User
-from smartoa.accounts.services import give_provisional_password, send_login
+from smartoa.accounts.services import PROVISIONAL_FIELDS, give_provisional_password, send_login
 from smartoa.audit.services import record
 from smartoa.core.clock import now
 from smartoa.domain.errors import Conflict, InvalidInput
@@ -52,7 +52,8 @@ def set_password(user: User, new_password: str, *, ip: str | None, reason: str =
         raise InvalidInput(" ".join(exc.messages)) from None
     user.set_password(new_password)
     user.must_change_password = False
-    user.save(update_fields=["password", "must_change_password"])
+    user.provisional_until = None
+    user.save(update_fields=PROVISIONAL_FIELDS)
     record(f"password.{reason}", actor=user.email, user=user, ip=ip)
 
 
@@ -196,6 +197,6 @@ def reset_second_factor(user: User, *, actor: str) -> None:
     TOTPDevice.objects.filter(user=user).delete()
     user.backup_codes.all().delete()
     password = give_provisional_password(user)
-    user.save(update_fields=["password", "must_change_password"])
+    user.save(update_fields=PROVISIONAL_FIELDS)
     record("totp.reset", actor=actor, user=user)
     send_login(user, password, reason="reset")

@@ -5,6 +5,7 @@ contracts. Callers own the transaction; every change is audited. (The contract-s
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_noop
 from smartoa.accounts.hashers import PROVISIONAL
 from smartoa.accounts.models import Role, User
 from smartoa.audit.services import record, record_many
+from smartoa.core.clock import now
 from smartoa.domain.errors import Conflict, InvalidInput
 from smartoa.domain.text import check_text
 from smartoa.notifications import outbox
@@ -22,14 +24,25 @@ from smartoa.notifications import outbox
 MAX_EMAIL = User._meta.get_field("email").max_length or 254
 
 
+PROVISIONAL_FIELDS = ["password", "must_change_password", "provisional_until"]
+
+
 def give_provisional_password(user: User) -> str:
-    """Set a new provisional password on ``user`` (not saved; to change at the first login) and return it in plain
-    text, for the login e-mail. It is random (96 bits), hence hashed with one salted round
-    (``accounts/hashers.py``)."""
+    """Set a new provisional password on ``user`` (not saved: ``PROVISIONAL_FIELDS``; to change at the first login,
+    within SMARTOA_PROVISIONAL_PASSWORD_DAYS) and return it in plain text, for the login e-mail. It is random
+    (96 bits), hence hashed with one salted round (``accounts/hashers.py``)."""
     password = secrets.token_urlsafe(12)
     user.password = make_password(password, hasher=PROVISIONAL)
     user.must_change_password = True
+    user.provisional_until = now() + timedelta(days=settings.SMARTOA_PROVISIONAL_PASSWORD_DAYS)
     return password
+
+
+def provisional_expired(user: User) -> bool:
+    """Whether ``user``'s password is a provisional one whose time ran out (the first login is refused; the
+    forgotten-password link gives a new password)."""
+    until = user.provisional_until
+    return user.must_change_password and until is not None and now() >= until
 
 
 def check_email(email: str) -> str:
@@ -42,9 +55,13 @@ def check_email(email: str) -> str:
     return text
 
 
-def create_account(email: str, *, actor: str, is_staff: bool = False, full_name: str = "") -> User:
+def create_account(
+    email: str, *, actor: str, is_staff: bool = False, full_name: str = "", send_login: bool = True
+) -> User:
     """Create an account with a provisional password (to change at first login), e-mailed to the user through the
-    outbox (sent once the transaction commits). Conflict if the address already has an account."""
+    outbox (sent once the transaction commits; ``send_login=False`` for a caller that sets the password itself,
+    as the demo does, so that no e-mail carries a password that does not work). Conflict if the address already has
+    an account."""
     email = check_email(email)
     full_name = check_text(full_name, field="name", max_length=User._meta.get_field("full_name").max_length or 200)
     if User.objects.filter(email=email).exists():
@@ -53,8 +70,19 @@ def create_account(email: str, *, actor: str, is_staff: bool = False, full_name:
     password = give_provisional_password(user)
     user.save()
     record("account.created", actor=actor, user=user, staff=is_staff)
-    send_login(user, password, reason="created")
+    if send_login:
+        outbox.login_email(user, password, reason="created")
     return user
+
+
+def new_provisional_password(user: User, *, actor: str) -> str:
+    """Give ``user`` a new provisional password (its first login starts again), e-mail it (outbox) and return it
+    (for the demo, which prints it beside the e-mail)."""
+    password = give_provisional_password(user)
+    user.save(update_fields=PROVISIONAL_FIELDS)
+    record("account.provisional_password", actor=actor, user=user)
+    outbox.login_email(user, password, reason="created")
+    return password
 
 
 def create_accounts(emails: list[str], *, actor: str) -> list[User]:

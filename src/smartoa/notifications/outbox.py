@@ -103,9 +103,23 @@ def render_email(kind: str, context: dict, language: str) -> tuple[str, str]:
     """(subject, body) of the e-mail ``kind`` in ``language`` (templates ``notifications/email/<kind>/``)."""
     context = {"portal_url": f"{settings.BASE_URL}/", **context}
     with translation.override(language or settings.LANGUAGE_CODE):
+        context.update(_known_when_sent(kind, context))
         subject = get_template(f"notifications/email/{kind}/subject.txt").render(context)
         body = get_template(f"notifications/email/{kind}/body.txt").render(context)
     return " ".join(subject.split())[:300], body
+
+
+def _known_when_sent(kind: str, context: dict) -> dict:
+    """What an e-mail says that is read when it is sent rather than when it was written: the contracts a new
+    account gives access to (an import writes the roles after the accounts it creates)."""
+    if kind != "login":
+        return {}
+    roles = Role.objects.filter(user__email=context["email"]).select_related("contract")
+    contracts = [
+        {"contract_id": r.contract.contract_id, "label": r.contract.label, "role": str(r.get_kind_display())}
+        for r in roles.order_by("contract__contract_id")
+    ]
+    return {"contracts": contracts}
 
 
 def rendered(message: OutboxMessage) -> tuple[str, str]:
@@ -301,7 +315,7 @@ def operators() -> list[Recipient]:
 
 
 def _login(user: User, password: str, reason: str) -> Draft:
-    context = {"email": user.email, "password": password, "reason": reason}
+    context = {"email": user.email, "password": password, "reason": reason, "valid_until": user.provisional_until}
     event = "account.reset" if reason == "reset" else "account.created"
     return email("login", Recipient(user.email, user.language), context, event=event, sensitive=True)
 

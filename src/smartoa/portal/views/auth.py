@@ -39,7 +39,9 @@ from smartoa.accounts.security import (
     set_password,
     verify_second_factor,
 )
+from smartoa.accounts.services import provisional_expired
 from smartoa.audit.services import record
+from smartoa.core.formats import moment_text
 from smartoa.domain.errors import UserError
 from smartoa.portal.messages import user_message
 from smartoa.portal.security import client_ip
@@ -74,6 +76,20 @@ class LoginForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.fields["username"].widget.attrs.update(autocomplete="username", autofocus=True)
         self.fields["password"].widget.attrs.update(autocomplete="current-password")
+
+    def confirm_login_allowed(self, user):
+        """The right password, but a provisional one whose time ran out: say so (the person proved they hold
+        it) and point to the forgotten-password link, which gives a new one."""
+        super().confirm_login_allowed(user)
+        if provisional_expired(user):
+            raise forms.ValidationError(
+                _(
+                    "Ce mot de passe provisoire n'est plus valable depuis le %(at)s. Demandez-en un nouveau avec "
+                    "« Mot de passe oublié ? » ci-dessous."
+                )
+                % {"at": moment_text(user.provisional_until)},
+                code="provisional_expired",
+            )
 
 
 def locked_out(request, response=None, credentials=None) -> HttpResponse:
@@ -203,8 +219,13 @@ class EnrolView(View):
         secret = request.session.get(SECRET) or new_secret()
         request.session[SECRET] = secret
         uri = provisioning_uri(request.user, secret)
-        qr = segno.make(uri, error="m").svg_inline(scale=5, title=_("QR code à scanner avec votre application"))
-        return {"form": form, "qr": mark_safe(qr), "secret": base32_secret(secret)}  # noqa: S308 - segno's SVG
+        # A viewBox and no fixed size: the stylesheet scales the whole code (its three finder patterns and its
+        # quiet zone) to the width it is given, on a phone as on a desktop.
+        qr = segno.make(uri, error="m").svg_inline(
+            omitsize=True, svgclass="qr-code", title=_("QR code à scanner avec votre application")
+        )
+        context = {"form": form, "qr": mark_safe(qr), "secret": base32_secret(secret), "uri": uri}  # noqa: S308
+        return context  # segno's SVG is built from the URI alone (base32 and quoted text): nothing to escape
 
     def get(self, request):
         return render(request, "portal/auth/enrol.html", self.context(request, EnrolCodeForm()))

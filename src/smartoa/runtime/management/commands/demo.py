@@ -17,7 +17,7 @@ from django_otp.oath import TOTP
 
 from smartoa.accounts.models import User
 from smartoa.accounts.security import base32_secret, confirm_totp, new_secret, set_password
-from smartoa.accounts.services import create_account
+from smartoa.accounts.services import create_account, new_provisional_password
 from smartoa.consignes.deadlines import hlar_for, set_hlar
 from smartoa.consignes.models import Consigne
 from smartoa.consignes.services import publish
@@ -34,6 +34,9 @@ DEMO_CONTRACTS = [
     ("BOA00002", "Éolien en mer du Large", "wind_offshore", "480.000", "MW", "large@demo.smart-oa.example"),
 ]
 OPERATOR_EMAIL = "operateur@demo.smart-oa.example"
+# An account left at its first login (Gestionnaire of BOAXXXXX): its e-mail in var/mail/ holds a provisional password
+# that works, to try the journey a new producer takes (new password, then the authenticator's QR code).
+NEW_ACCOUNT_EMAIL = "gestionnaire@demo.smart-oa.example"
 ACTOR = "demo"
 
 
@@ -48,7 +51,9 @@ def demo_periods(day):
 def ready_account(email: str, *, staff: bool = False) -> tuple[str, str]:
     """The account of ``email`` (created if needed) with a new password and an enrolled authenticator, as after
     a first login; returns (password, TOTP secret in base32)."""
-    user = User.objects.filter(email=email).first() or create_account(email, actor=ACTOR, is_staff=staff)
+    user = User.objects.filter(email=email).first() or create_account(
+        email, actor=ACTOR, is_staff=staff, send_login=False
+    )  # no login e-mail: its provisional password would not work once the demo sets the password below
     password = f"Demo-{secrets.token_urlsafe(9)}"
     set_password(user, password, ip=None, reason="set_by_demo")
     secret = new_secret()
@@ -77,6 +82,9 @@ class Command(SmartOACommand):
         for email in sorted({holder for *_, holder in DEMO_CONTRACTS}):
             password, secret = ready_account(email)
             lines.append(f"producer: {email} / {password} / TOTP secret {secret}")
+        newcomer = User.objects.filter(email=NEW_ACCOUNT_EMAIL).first() or create_account(
+            NEW_ACCOUNT_EMAIL, actor=ACTOR, send_login=False
+        )
         today = local_day_of(now())
         for cid, name, sector, power, unit, holder in DEMO_CONTRACTS:
             contract, _ = Contract.objects.get_or_create(
@@ -84,6 +92,8 @@ class Command(SmartOACommand):
                 defaults={"name": name, "sector": sector, "installed_power": Decimal(power), "power_unit": unit},
             )
             assign_role(contract, holder, "holder", actor=ACTOR)  # no IPs: the test environment needs none
+            if cid == "BOAXXXXX":
+                assign_role(contract, NEW_ACCOUNT_EMAIL, "manager", actor=ACTOR)
             plain, _token = issue_token(contract, actor=ACTOR)
             lines.append(f"{cid} ({name}): API token {plain}")
             documents = []
@@ -98,5 +108,13 @@ class Command(SmartOACommand):
             # Late in the day: keep tomorrow's consignes acknowledgeable so the demo can be tried end to end.
             _, new = set_hlar(tomorrow, time(23, 59), actor=ACTOR, force=True)
             lines.append(f"demo: HLAR of {tomorrow} postponed to {iso(new)} so that it can still be acknowledged")
+        if newcomer.must_change_password:
+            password = new_provisional_password(newcomer, actor=ACTOR)
+            lines.append(
+                f"first login (new password, then the authenticator's QR code): {NEW_ACCOUNT_EMAIL} / provisional "
+                f"password {password} (also in its e-mail in var/mail/)"
+            )
+        else:
+            lines.append(f"{NEW_ACCOUNT_EMAIL} has finished its first login (its own password and authenticator)")
         lines.append("API: curl -H 'Authorization: Bearer <token>' http://localhost:8000/api/v1/effacement")
         return lines
