@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_backup_codes'),
+        ("accounts", "0002_backup_codes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='provisional_until',
+            model_name="user",
+            name="provisional_until",
             field=models.DateTimeField(blank=True, null=True, verbose_name="mot de passe provisoire valable jusqu'au"),
         ),
     ]

@@ -224,8 +224,8 @@ class EnrolView(View):
         qr = segno.make(uri, error="m").svg_inline(
             omitsize=True, svgclass="qr-code", title=_("QR code à scanner avec votre application")
         )
-        context = {"form": form, "qr": mark_safe(qr), "secret": base32_secret(secret), "uri": uri}  # noqa: S308
-        return context  # segno's SVG is built from the URI alone (base32 and quoted text): nothing to escape
+        # segno's SVG is built from the URI alone (base32 and quoted text): nothing in it to escape.
+        return {"form": form, "qr": mark_safe(qr), "secret": base32_secret(secret), "uri": uri}  # noqa: S308
 
     def get(self, request):
         return render(request, "portal/auth/enrol.html", self.context(request, EnrolCodeForm()))
