@@ -276,7 +276,7 @@ MIDDLEWARE = [
     "smartoa.api.errors.JsonErrorsMiddleware",  # under /api/, every answer is JSON (404, 405, 400, 500…)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "smartoa.core.sessions.SessionMiddleware",  # Django's, but a page polling for changes renews nothing
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -53,11 +53,13 @@ def totp_code(secret: str, *, at: datetime | None = None, steps_ahead: int = 0) 
 class Visitor:
     """One browser context (cookies) and page, at a width and in a language."""
 
-    def __init__(self, browser, base_url: str, *, width: int = DESKTOP, language: str = "fr"):
+    def __init__(self, browser, base_url: str, *, width: int = DESKTOP, language: str = "fr", javascript: bool = True):
         self.base_url = base_url
         self.width = width
         self.context = browser.new_context(
-            viewport={"width": width, "height": 900}, locale="fr-FR" if language == "fr" else "en-GB"
+            viewport={"width": width, "height": 900},
+            locale="fr-FR" if language == "fr" else "en-GB",
+            java_script_enabled=javascript,
         )
         self.page = self.context.new_page()
         self.problems: list[str] = []

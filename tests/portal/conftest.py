@@ -88,8 +88,8 @@ def producer(transactional_db, clock, mailbox):
 def visitor(browser, live_server):
     made = []
 
-    def make(*, width=DESKTOP, language="fr"):
-        made.append(Visitor(browser, live_server.url, width=width, language=language))
+    def make(*, width=DESKTOP, language="fr", javascript=True):
+        made.append(Visitor(browser, live_server.url, width=width, language=language, javascript=javascript))
         return made[-1]
 
     yield make

@@ -58,7 +58,7 @@ def _consigne(contract, day: date, *, lock: bool) -> tuple[Consigne, ConsigneVer
     contract_pk = getattr(contract, "pk", contract)
     consigne = query.filter(contract_id=contract_pk, delivery_day=day).first()
     if consigne is None or consigne.current_version_id is None:
-        raise NotFound(_("no consigne has been published for %(day)s"), day=day.isoformat())
+        raise NotFound(_("no consigne has been published for %(day)s"), day=day)
     return consigne, ConsigneVersion.objects.get(pk=consigne.current_version_id)
 
 
@@ -82,9 +82,7 @@ def acknowledge(
     moment = now()
     deadline = hlar_for(day)
     if not is_open(moment, deadline):
-        raise DeadlinePassed(
-            _("acknowledgments for %(day)s closed at HLAR %(deadline)s"), day=day.isoformat(), deadline=iso(deadline)
-        )
+        raise DeadlinePassed(_("acknowledgments for %(day)s closed at HLAR %(deadline)s"), day=day, deadline=deadline)
     if version_number is not None and version_number != current.number:
         raise StaleVersion(
             _(
@@ -92,7 +90,7 @@ def acknowledge(
                 "read the consigne again and acknowledge it"
             ),
             version=version_number,
-            day=day.isoformat(),
+            day=day,
             current=current.number,
         )
     ack = Acknowledgment.objects.create(

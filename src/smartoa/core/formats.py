@@ -59,7 +59,7 @@ def number_text(value: int | float | Decimal | None, decimals: int | None = None
         text = "0"
     sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
     whole, _dot, fraction = text.partition(".")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         whole, groups = whole[:-3], [whole[-3:], *groups]
     groups.insert(0, whole)
@@ -82,6 +82,8 @@ def value_text(value: object) -> str:
 
 
 def error_text(error: UserError) -> str:
-    """A refusal (``UserError``) for people: its message in the language of the request, each date, time and
-    number of it written as above, each sub-problem (a file's bad lines) on its own line, translated too."""
-    return error.translated(gettext, value_text)
+    """A refusal (``UserError``) for people: its message in the language of the request (a sentence: capital
+    first), each date, time and number of it written as above, each sub-problem (a file's bad lines) on its own
+    line, translated too."""
+    text = error.translated(gettext, value_text)
+    return text[:1].upper() + text[1:]

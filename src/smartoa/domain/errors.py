@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+_PARIS = ZoneInfo("Europe/Paris")  # (calendar.PARIS: the calendar imports this module)
 
 
 def gettext_noop(message: str) -> str:
@@ -58,9 +61,10 @@ def _same(text: str) -> str:
 
 
 def _machine(value: object) -> object:
-    """A parameter as machines read it: dates and date-times in ISO 8601."""
+    """A parameter as machines read it: dates in ISO 8601, date-times too, in Paris time with their offset, as the
+    API writes them (``2025-09-22T11:55:00+02:00``)."""
     if isinstance(value, datetime):
-        return value.isoformat()
+        return value.astimezone(_PARIS).isoformat(timespec="seconds")
     if isinstance(value, date):
         return value.isoformat()
     return value

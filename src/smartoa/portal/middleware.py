@@ -9,12 +9,14 @@ password, lost authenticator, language). The API (token authentication) and stat
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from smartoa.accounts.security import has_second_factor
 
@@ -52,6 +54,14 @@ class TwoStepLoginMiddleware:
             if path in PUBLIC or path.startswith("/connexion/oubli/"):
                 return self.get_response(request)
             login = reverse("portal:login")
+            if request.headers.get("HX-Request"):
+                # A page refreshing part of itself after its session ended: the whole page goes to the login,
+                # then back to that page (not to the fragment it asked for).
+                shown = urlsplit(request.headers.get("HX-Current-URL", ""))
+                back = shown.path + (f"?{shown.query}" if shown.query else "")
+                if back and back != "/" and url_has_allowed_host_and_scheme(back, None):
+                    login += "?" + urlencode({"next": back})
+                return HttpResponse(status=204, headers={"HX-Redirect": login})
             if request.method == "GET" and path != "/":
                 login += "?" + urlencode({"next": request.get_full_path()})
             return redirect(login)

@@ -41,6 +41,7 @@ urlpatterns = [
         contract.AcknowledgeView.as_view(),
         name="acknowledge",
     ),
+    path("contrats/<str:contract_id>/jours/<str:day>/bloc/", contract.DayBlockView.as_view(), name="day-block"),
     path("contrats/<str:contract_id>/jours/<str:day>.<str:fmt>", contract.DayDocumentView.as_view(), name="document"),
     path("contrats/<str:contract_id>/acces/", api_access.AccessView.as_view(), name="access"),
     path(

@@ -49,6 +49,23 @@ def time_left(deadline: datetime | None) -> str:
     return duration_text(int((deadline - now()).total_seconds()))
 
 
+@register.filter
+def countdown(deadline: datetime | None) -> str:
+    """The whole phrase: "encore 3 h 20 min", "encore moins d'une minute", or "délai dépassé"."""
+    if deadline is None:
+        return ""
+    seconds = int((deadline - now()).total_seconds())
+    if seconds <= 0:
+        return _("délai dépassé")
+    return _("encore %(left)s") % {"left": duration_text(seconds)}
+
+
+@register.simple_tag
+def platform_now() -> str:
+    """The platform's clock now, ISO 8601 (a page's scripts count from it, not from the visitor's clock)."""
+    return now().isoformat()
+
+
 def duration_text(seconds: int) -> str:
     """A time left for people: "2 jours", "3 h 20 min", "12 min", "moins d'une minute", "délai dépassé"."""
     if seconds <= 0:
