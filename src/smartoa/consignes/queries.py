@@ -9,13 +9,19 @@ rows, whatever the number of contracts in the database.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.db import connection
+from django.db.models import Count, Min, OuterRef, Subquery
 
+from smartoa.consignes.deadlines import hlars_for
 from smartoa.consignes.models import Acknowledgment, Consigne, ConsigneVersion
+from smartoa.core.clock import now
 from smartoa.core.sql import chunks, date_column, placeholders
+from smartoa.domain.acknowledgment import DayAcknowledgment, status_of
 from smartoa.domain.schedule import Period, no_stop_periods, periods_from_json
 
 _CONSIGNE = Consigne._meta.db_table
@@ -116,4 +122,112 @@ def current_schedules(day: date, contract_pks: Iterable[int]) -> dict[int, tuple
         else:
             data = json.loads(periods) if isinstance(periods, str) else periods
             found[contract_pk] = periods_from_json(data)  # type: ignore[arg-type]  # stored JSON: a list
+    return found
+
+
+@dataclass(frozen=True)
+class AcknowledgmentRow:
+    """One acknowledgment of a day: the version it names, when, by whom, through which channel
+    (``Acknowledgment.Channel``)."""
+
+    version: int
+    at: datetime
+    actor: str
+    channel: str
+
+    @property
+    def channel_label(self) -> str:
+        """The channel in words: "Portail", "API"."""
+        return str(Acknowledgment.Channel(self.channel).label)
+
+    @property
+    def token_prefix(self) -> str | None:
+        """The prefix of the API token that acknowledged (None: not through the API)."""
+        return self.actor.removeprefix("api:") if self.channel == Acknowledgment.Channel.API else None
+
+
+@dataclass(frozen=True)
+class PublishedDay:
+    """A contract's published day as its history shows it: the current version and schedule, how many versions
+    were published, every acknowledgment (oldest first) and where the acknowledgment stands."""
+
+    day: date
+    version: int
+    versions: int
+    periods: tuple[Period, ...]
+    acknowledgments: tuple[AcknowledgmentRow, ...]
+    state: DayAcknowledgment
+
+    @property
+    def has_stop(self) -> bool:
+        return any(p.value > 0 for p in self.periods)
+
+    @property
+    def acknowledgment(self) -> AcknowledgmentRow | None:
+        """The latest acknowledgment of the current version (None: the current version is not acknowledged)."""
+        return next((a for a in reversed(self.acknowledgments) if a.version == self.version), None)
+
+    @property
+    def voided(self) -> AcknowledgmentRow | None:
+        """The latest acknowledgment, when a later version voided it and the current version is not
+        acknowledged."""
+        if self.acknowledgment is not None or not self.acknowledgments:
+            return None
+        return self.acknowledgments[-1]
+
+
+def first_published_day(contract_pk: int) -> date | None:
+    """The earliest day the contract has a consigne for (None: none yet)."""
+    return Consigne.objects.filter(contract_id=contract_pk).aggregate(first=Min("delivery_day"))["first"]
+
+
+def published_days(contract_pk: int, first: date, last: date) -> dict[date, PublishedDay]:
+    """Every published day of the contract in [first, last]: its current version and schedule, its number of
+    versions, its acknowledgments and their state. Three queries whatever the number of days (the consignes with
+    their current version and version count, the acknowledgments, the days' HLAR)."""
+    count = (
+        ConsigneVersion.objects.filter(consigne=OuterRef("pk"))
+        .order_by()
+        .values("consigne")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = (
+        Consigne.objects.filter(contract_id=contract_pk, delivery_day__range=(first, last))
+        .exclude(current_version=None)
+        .annotate(n_versions=Subquery(count))
+        .values_list(
+            "delivery_day",
+            "current_version__number",
+            "current_version__has_stop",
+            "current_version__periods",
+            "n_versions",
+        )
+    )
+    consignes = {day: (number, has_stop, periods, n) for day, number, has_stop, periods, n in rows}
+    if not consignes:
+        return {}
+    acknowledgments: dict[date, list[AcknowledgmentRow]] = defaultdict(list)
+    acks = (
+        Acknowledgment.objects.filter(consigne__contract_id=contract_pk, consigne__delivery_day__range=(first, last))
+        .order_by("acknowledged_at", "pk")
+        .values_list("consigne__delivery_day", "version__number", "acknowledged_at", "actor", "channel")
+    )
+    for day, number, at, actor, channel in acks:
+        acknowledgments[day].append(AcknowledgmentRow(number, at, actor, channel))
+    hlars, moment = hlars_for(consignes), now()
+    found = {}
+    for day in sorted(consignes):
+        number, has_stop, periods, n = consignes[day]
+        rows_of_day = tuple(acknowledgments[day])
+        latest = rows_of_day[-1] if rows_of_day else None
+        state = status_of(
+            version=number,
+            acknowledged_versions={a.version for a in rows_of_day},
+            latest=(latest.version, latest.at, latest.actor) if latest else None,
+            deadline=hlars[day],
+            now=moment,
+        )
+        schedule = periods_from_json(periods) if has_stop else no_stop_periods(day)
+        found[day] = PublishedDay(day, number, n, schedule, rows_of_day, state)
     return found

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from smartoa.portal.views import account, api_access, auth, contract, contracts, curve, exports, webhooks
+from smartoa.portal.views import account, api_access, auth, contract, contracts, curve, exports, history, webhooks
 
 app_name = "portal"
 
@@ -57,4 +57,6 @@ urlpatterns = [
     path("contrats/<str:contract_id>/exports/", exports.ExportView.as_view(), name="exports"),
     path("contrats/<str:contract_id>/courbe/", curve.CurveView.as_view(), name="curve"),
     path("contrats/<str:contract_id>/releve/<str:month>.<str:fmt>", curve.StatementView.as_view(), name="statement"),
+    path("contrats/<str:contract_id>/historique/", history.HistoryView.as_view(), name="history"),
+    path("contrats/<str:contract_id>/historique/<str:month>/", history.HistoryView.as_view(), name="history-month"),
 ]

@@ -1,0 +1,103 @@
+"""Reading a contract's stored compliance results: the month's latest run, its figures for the contract (totals
+and per day) and its compensation, in a constant number of queries. Nothing is evaluated again here."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from smartoa.billing.compensation import COMPUTED
+from smartoa.billing.models import ComplianceRun, ContractMonth
+from smartoa.billing.services import NO_INPUTS, latest_run, stale_contracts
+
+
+@dataclass(frozen=True)
+class DayCompliance:
+    """A day's checked steps (those of its stop episodes, neutralised ones excluded), how many of them breached
+    and how many had no data."""
+
+    checked: int
+    breach: int
+    missing: int
+
+
+@dataclass(frozen=True)
+class Compensation:
+    """A contract-month's compensation: an amount, or why it is not computable as a stable ``reason`` code
+    (``no_inputs``, ``no_price``, ``no_producible``, ``producible_gaps`` with ``gaps`` steps, ``unknown_rule``,
+    ``other``)."""
+
+    computed: bool
+    amount_eur: float | None
+    reason: str | None
+    gaps: int | None = None
+
+
+@dataclass(frozen=True)
+class MonthCompliance:
+    """A contract's stored results of a month's latest compliance run."""
+
+    run: ComplianceRun
+    stale: bool  # curves, consignes or compensation inputs changed after the run started
+    episodes: int
+    checked_steps: int
+    breach_steps: int
+    missing_steps: int
+    energy_during_stop_kwh: float
+    energy_neutralised_kwh: float
+    excess_kwh: float
+    days: dict[date, DayCompliance]  # only the days with checked steps
+    versions: dict[date, int]  # the consigne version the run checked, per day (days without consigne absent)
+    compensation: Compensation
+
+
+# The reasons ``billing/compensation.py`` stores (French text), as codes the pages put in words.
+_REASONS = [
+    (re.compile(r"aucune entrée de compensation"), "no_inputs"),
+    (re.compile(r"aucun prix"), "no_price"),
+    (re.compile(r"aucune courbe de productible"), "no_producible"),
+    (re.compile(r"productible estimé absent sur (\d+)"), "producible_gaps"),
+    (re.compile(r"règle de compensation inconnue"), "unknown_rule"),
+]
+
+
+def compensation_of(stored: dict) -> Compensation:
+    """A stored compensation (``CompensationResult.as_json()``) with its reason as a code."""
+    if stored.get("status") == COMPUTED:
+        return Compensation(True, stored.get("amount_eur"), None)
+    text = stored.get("reason") or ""
+    for pattern, code in _REASONS:
+        if found := pattern.search(text):
+            return Compensation(False, None, code, int(found.group(1)) if found.groups() else None)
+    return Compensation(False, None, "other")
+
+
+def month_compliance(contract_pk: int, month: date) -> tuple[ComplianceRun | None, MonthCompliance | None]:
+    """The month's latest compliance run (None: never computed) and the contract's results in it (None: the run
+    did not include the contract). At most five queries."""
+    run = latest_run(month)
+    if run is None:
+        return None, None
+    found = ContractMonth.objects.filter(run=run, contract_id=contract_pk).first()
+    if found is None:
+        return run, None
+    return run, MonthCompliance(
+        run=run,
+        stale=contract_pk in stale_contracts(run, [contract_pk]),
+        episodes=found.episodes,
+        checked_steps=found.checked_steps,
+        breach_steps=found.breach_steps,
+        missing_steps=found.missing_steps,
+        energy_during_stop_kwh=round(found.energy_during_stop_kwh, 3),
+        energy_neutralised_kwh=round(found.energy_neutralised_kwh, 3),
+        excess_kwh=round(found.excess_kwh, 3),
+        days={
+            date.fromisoformat(day): DayCompliance(f["checked"], f["breach"], f["missing"])
+            for day, f in (found.days or {}).items()
+        },
+        versions={
+            date.fromisoformat(day): number for day, number in (found.inputs or {}).get("consigne_versions", {}).items()
+        },
+        compensation=compensation_of(found.compensation or NO_INPUTS),
+    )
