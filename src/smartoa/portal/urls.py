@@ -1,6 +1,6 @@
 from django.urls import path
 
-from smartoa.portal.views import account, api_access, auth, contract, contracts, curve, exports, webhooks
+from smartoa.portal.views import account, api_access, auth, contract, contracts, curve, exports, notifications, webhooks
 
 app_name = "portal"
 
@@ -30,6 +30,9 @@ urlpatterns = [
     path("compte/mot-de-passe/", account.PasswordView.as_view(), name="password"),
     path("compte/codes-de-secours/", auth.BackupCodesView.as_view(), name="backup-codes"),
     path("compte/codes-de-secours/nouveaux/", account.BackupCodesRenewView.as_view(), name="backup-codes-renew"),
+    path("compte/notifications/", notifications.AccountNotificationsView.as_view(), name="account-notifications"),
+    # The link that confirms a contract's extra e-mail address: public (the mailbox has no account).
+    path("notifications/confirmer/<str:token>/", notifications.ConfirmAddressView.as_view(), name="confirm-address"),
     # Contracts.
     path("", contracts.ContractsView.as_view(), name="contracts"),
     path("acquiescer/", contracts.AcknowledgeManyView.as_view(), name="acknowledge-many"),
@@ -56,4 +59,34 @@ urlpatterns = [
     path("contrats/<str:contract_id>/exports/", exports.ExportView.as_view(), name="exports"),
     path("contrats/<str:contract_id>/courbe/", curve.CurveView.as_view(), name="curve"),
     path("contrats/<str:contract_id>/releve/<str:month>.<str:fmt>", curve.StatementView.as_view(), name="statement"),
+    path(
+        "contrats/<str:contract_id>/notifications/",
+        notifications.ContractNotificationsView.as_view(),
+        name="notifications",
+    ),
+    path(
+        "contrats/<str:contract_id>/notifications/rappel/",
+        notifications.ContractReminderView.as_view(),
+        name="notifications-reminder",
+    ),
+    path(
+        "contrats/<str:contract_id>/notifications/adresses/",
+        notifications.AddAddressView.as_view(),
+        name="address-add",
+    ),
+    path(
+        "contrats/<str:contract_id>/notifications/adresses/<int:pk>/renvoyer/",
+        notifications.AddressActionView.as_view(action="resend"),
+        name="address-resend",
+    ),
+    path(
+        "contrats/<str:contract_id>/notifications/adresses/<int:pk>/rappel/",
+        notifications.AddressActionView.as_view(action="reminders"),
+        name="address-reminder",
+    ),
+    path(
+        "contrats/<str:contract_id>/notifications/adresses/<int:pk>/retirer/",
+        notifications.AddressActionView.as_view(action="remove"),
+        name="address-remove",
+    ),
 ]
