@@ -41,6 +41,9 @@ EXPECTED = {
     "billing.CompensationInput": (False, False, False),
     "notifications.Webhook": (False, False, False),
     "notifications.OutboxMessage": (False, False, False),
+    "notifications.AccountPreference": (False, False, False),
+    "notifications.ContractReminderChoice": (False, False, False),
+    "notifications.ExtraAddress": (False, False, False),
     "jobs.JobRun": (False, False, False),
 }
 # The platform's models left out of the admin, and why: each is shown on its owner's page instead.
@@ -48,7 +51,8 @@ NOT_IN_ADMIN = {
     "accounts.Role": "shown inline on accounts and contracts; granted through the contracts file and operations",
     "accounts.BackupCode": "secrets (HMACs of one-time codes): nobody browses them",
     "contracts.AllowedIP": "shown inline on the contract; changed through the IP operations",
-    "consignes.ReminderSent": "the reminder job's bookkeeping (one row per contract, day and version reminded)",
+    "consignes.ReminderSent": "the reminder job's former bookkeeping, read only for the days it covers",
+    "notifications.SentReminder": "the reminder job's bookkeeping (one row per recipient, contract, day and version)",
 }
 
 

@@ -1,7 +1,8 @@
 """The deadline jobs, run as the worker runs them, on the platform's clock: the acknowledgment reminder
-(SMARTOA_REMINDER_MINUTES before each day's HLAR) and the operators' warning at HLAR. Each fires when due and not
-before, not twice, not for the contracts that acknowledged, again for a modification's new version, follows a
-postponed HLAR, and records its run."""
+(SMARTOA_REMINDER_MINUTES before each day's HLAR, by default) and the operators' warning at HLAR. Each fires when
+due and not before, not twice, not for the contracts that acknowledged, again for a modification's new version,
+follows a postponed HLAR, and records its run. The recipients' own choices are in
+``tests/notifications/test_preferences_jobs.py``."""
 
 from __future__ import annotations
 
@@ -51,7 +52,8 @@ def day(db, make_contract):
 
 
 def test_no_reminder_before_its_time(day):
-    assert run(reminders, "14:29") == {}
+    assert run(reminders, "12:29") == {}  # before the widest window (4 hours, a lead time an account may choose)
+    assert run(reminders, "14:29") == {"days": 1}  # in it, but nobody chose more than the default 2 hours
     assert reminder_mails() == []
 
 
@@ -98,8 +100,9 @@ def test_no_reminder_at_or_after_hlar(day):
 def test_reminders_follow_a_postponed_hlar(day):
     with transaction.atomic(), clock(at("12:00")):
         set_hlar(DAY, parse_hhmm("18:00"), actor="ops")
-    assert run(reminders, "14:30") == {}
-    assert run(reminders, "15:59") == {}
+    assert run(reminders, "14:30") == {"days": 1}
+    assert run(reminders, "15:59") == {"days": 1}
+    assert reminder_mails() == []
     assert run(reminders, "16:00") == {"days": 1, "contracts": 2, "emails": 2}
     assert "avant le 24/11/2026 à 18:00 (heure de Paris)" in reminder_mails()[0].body
 
@@ -116,9 +119,9 @@ def test_a_failed_run_is_recorded_and_sends_nothing(day, monkeypatch):
     failed = JobRun.objects.get(name="consignes.reminders")
     assert failed.outcome == "failed" and "RuntimeError: the accounts could not be read" in failed.message
     assert "Traceback" in failed.message and failed.finished_at == at("14:30")
-    from smartoa.consignes.models import ReminderSent
+    from smartoa.notifications.models import SentReminder
 
-    assert not ReminderSent.objects.exists()  # the run's work was rolled back: the next run sends them
+    assert not SentReminder.objects.exists()  # the run's work was rolled back: the next run sends them
 
 
 # --- the operators' warning at HLAR ----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Deadline notifications, driven by each day's HLAR (postponed or not): the reminder to the contracts that have
-not acknowledged a day's current version, ``SMARTOA_REMINDER_MINUTES`` before its HLAR, and the operators'
+"""Deadline notifications, driven by each day's HLAR (postponed or not): the reminder to the recipients of the
+contracts that have not acknowledged a day's current version, each at the time before HLAR it chose
+(``notifications/preferences.py``; the operator's ``SMARTOA_REMINDER_MINUTES`` by default), and the operators'
 warning at HLAR naming the contracts that missed it. Both are idempotent: run again (or twice at once), they send
 nothing more. Callers own the transaction; the messages go through the outbox."""
 
@@ -7,8 +8,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime, timedelta
-
-from django.conf import settings
 
 from smartoa.consignes.deadlines import hlars_for
 from smartoa.consignes.models import ReminderSent
@@ -21,8 +20,9 @@ from smartoa.notifications.events import (
     acknowledgment_reminders,
     missing_acknowledgments,
     operators_to_warn,
+    per_recipient,
 )
-from smartoa.notifications.outbox import accounts_of
+from smartoa.notifications.preferences import record_reminders, reminded, reminder_recipients, widest_lead
 
 WARNING_WINDOW = timedelta(hours=24)  # a warning not sent at HLAR (worker stopped) is still sent this long after
 
@@ -47,31 +47,44 @@ def _labels(contract_pks) -> dict[int, tuple[str, str]]:
     return found
 
 
+def _reminded_before(day: date) -> set[tuple[int, int]]:
+    """(contract pk, version number) reminded for ``day`` to all of its accounts at once, before reminders were
+    noted per recipient (``consignes.ReminderSent``, no longer written): not reminded again after an upgrade."""
+    return set(ReminderSent.objects.filter(delivery_day=day).values_list("contract_id", "number"))
+
+
 def send_reminders(moment: datetime) -> Counter:
-    """E-mail the accounts of every contract whose current version of a day is not acknowledged, when ``moment``
-    is within SMARTOA_REMINDER_MINUTES before that day's HLAR; once per contract, day and version. Returns the
-    counts (days, contracts, e-mails)."""
+    """E-mail the recipients of every contract whose current version of a day is not acknowledged, each when
+    ``moment`` is within its chosen time before that day's HLAR; once per recipient, contract, day and version.
+    Returns the counts (days in the widest reminder window, contracts reminded, e-mails)."""
     counts: Counter = Counter()
-    lead = timedelta(minutes=settings.SMARTOA_REMINDER_MINUTES)
+    widest = timedelta(minutes=widest_lead())
     hlars = hlars_for(candidate_days(moment))
-    for day in sorted(d for d, hlar in hlars.items() if hlar - lead <= moment < hlar):
+    for day in sorted(d for d, hlar in hlars.items() if hlar - widest <= moment < hlar):
         counts["days"] += 1
         missing = _unacknowledged(day)
-        reminded = set(ReminderSent.objects.filter(delivery_day=day).values_list("contract_id", "number"))
-        due = {pk: number for pk, number in missing.items() if (pk, number) not in reminded}
-        with_accounts = accounts_of(due)
-        due = {pk: number for pk, number in due.items() if with_accounts.get(pk)}
+        if not missing:
+            continue
+        hlar = hlars[day]
+        wanted = reminder_recipients(missing)
+        done, done_before = reminded(day), _reminded_before(day)
+        due = per_recipient(
+            (recipient, pk)
+            for pk, number in missing.items()
+            if (pk, number) not in done_before
+            for recipient, minutes in wanted.get(pk, ())
+            if hlar - timedelta(minutes=minutes) <= moment and (recipient.email, pk, number) not in done
+        )
         if not due:
             continue
-        labels = _labels(due)
-        # The unique key makes a concurrent run of the same reminder fail here, rolling back its e-mails.
-        ReminderSent.objects.bulk_create(
-            [ReminderSent(contract_id=pk, delivery_day=day, number=n, sent_at=moment) for pk, n in due.items()],
-            batch_size=1000,
-        )
-        reminders = [Reminder(pk, *labels[pk], number) for pk, number in sorted(due.items())]
-        counts["contracts"] += len(reminders)
-        counts["emails"] += acknowledgment_reminders(day, hlars[day], reminders)
+        record_reminders(day, [(r.email, pk, missing[pk]) for r, pks in due.items() for pk in pks], moment)
+        contracts = {pk for pks in due.values() for pk in pks}
+        labels = _labels(contracts)
+        reminders = {
+            recipient: [Reminder(pk, *labels[pk], missing[pk]) for pk in sorted(pks)] for recipient, pks in due.items()
+        }
+        counts["contracts"] += len(contracts)
+        counts["emails"] += acknowledgment_reminders(day, hlar, reminders)
     return counts
 
 

@@ -21,6 +21,7 @@ from smartoa.core.sql import chunks
 from smartoa.domain.calendar import check_day_range
 from smartoa.domain.errors import Conflict, InvalidInput, NotFound
 from smartoa.domain.text import check_text, is_contract_id
+from smartoa.notifications.preferences import clear_addresses
 
 # --- lookups ----------------------------------------------------------------------------------------------
 
@@ -181,15 +182,16 @@ def assign_role(contract: Contract, email: str, kind: str, *, actor: str) -> boo
 
 def change_manager(contract: Contract, user, *, actor: str) -> bool:
     """Make ``user`` the contract's Gestionnaire (at most one per contract). When it replaces another one, the
-    contract's token is revoked and its IP list cleared, so that the old manager's machines are cut off at once;
-    the old manager loses the contract and the Producteurs are told by e-mail. Returns True if someone was
-    replaced."""
+    contract's token is revoked and its IP list and extra e-mail addresses cleared, so that the old manager's
+    machines and mailboxes are cut off at once; the old manager loses the contract and the Producteurs are told
+    by e-mail. Returns True if someone was replaced."""
     previous = Role.objects.filter(contract=contract, kind=Role.Kind.MANAGER).exclude(user=user).first()
     if previous is not None:
         old_email = previous.user.email
         accounts.revoke_role(previous, actor=actor)
         revoke_tokens(contract, actor=actor)
         clear_ips(contract, actor=actor)
+        clear_addresses(contract, actor=actor)
         record("manager.changed", actor=actor, contract=contract, old=old_email, new=user.email)
         accounts.tell_holders_manager_changed(contract, new_email=user.email)
     accounts.grant_role(user, contract.pk, Role.Kind.MANAGER, actor=actor)

@@ -1,8 +1,10 @@
 """The outbox messages of the consigne, reminder and token events: what each event sends to whom.
 
-- ``consignes_changed``: a consigne published or modified: one e-mail per account listing its contracts' new
-  consignes, one webhook call per contract with an active webhook (the body is the version's API document).
-- ``acknowledgment_reminders``: accounts whose contracts have not acknowledged a day's current version.
+- ``consignes_changed``: a consigne published or modified: one e-mail per recipient (an account, or a contract's
+  confirmed extra address; ``preferences.consigne_recipients``) listing its contracts' new consignes, one webhook
+  call per contract with an active webhook (the body is the version's API document).
+- ``acknowledgment_reminders``: the recipients (``preferences.reminder_recipients``) of contracts that have not
+  acknowledged a day's current version.
 - ``missing_acknowledgments``: the operators' warning at HLAR, once per day and operator.
 - ``token_expiring``: a token expires soon, once per token, threshold and account.
 - ``webhook_test``: a signed test call to a contract's webhook.
@@ -14,10 +16,11 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from typing import TypeVar
 
 from smartoa.core.clock import now
 from smartoa.domain.calendar import iso, to_local
@@ -34,6 +37,7 @@ from smartoa.notifications.outbox import (
     operators,
     webhook_call,
 )
+from smartoa.notifications.preferences import consigne_recipients
 
 MISSING_SHOWN = 500  # contracts named in the operators' warning (the back office has the whole list)
 
@@ -85,23 +89,39 @@ def _item(notice: ConsigneNotice) -> dict:
     }
 
 
+T = TypeVar("T")
+
+
+def per_recipient(pairs: Iterable[tuple[Recipient, T]]) -> dict[Recipient, list[T]]:
+    """The items of each recipient, one e-mail per address: an address that is an account's for one contract and
+    an extra address of another gets one e-mail, in the account's language."""
+    chosen: dict[str, Recipient] = {}
+    items: dict[str, list[T]] = defaultdict(list)
+    for recipient, item in pairs:
+        known = chosen.get(recipient.email)
+        if known is None or (known.extra and not recipient.extra):
+            chosen[recipient.email] = recipient
+        items[recipient.email].append(item)
+    return {chosen[address]: items[address] for address in sorted(items)}
+
+
 def consignes_changed(event: str, notices: Sequence[ConsigneNotice], *, reason: str = "") -> int:
     """Messages for ``event`` (``consigne.published`` or ``consigne.modified``, with the change's ``reason``):
-    an e-mail per account of the contracts concerned, a webhook call per contract that has one. Returns how many
-    messages were written; contracts without accounts or webhook cost one lookup."""
+    an e-mail per recipient of the contracts concerned (their accounts, but for a publication those that switched
+    its e-mails off, and their confirmed extra addresses), a webhook call per contract that has one. Returns how
+    many messages were written; contracts without recipients or webhook cost a few lookups."""
     pks = {notice.contract_pk for notice in notices}
-    recipients = accounts_of(pks)
+    recipients = consigne_recipients(pks, publication=event != "consigne.modified")
     hooks = active_webhooks(pks)
-    per_account: dict[Recipient, list[ConsigneNotice]] = defaultdict(list)
-    for notice in notices:
-        for recipient in recipients.get(notice.contract_pk, ()):
-            per_account[recipient].append(notice)
+    grouped = per_recipient(
+        (recipient, notice) for notice in notices for recipient in recipients.get(notice.contract_pk, ())
+    )
     kind = "consigne_modified" if event == "consigne.modified" else "consigne_published"
     messages = []
-    for recipient, items in sorted(per_account.items()):
+    for recipient, items in grouped.items():
         items.sort(key=lambda n: (n.day, n.contract_id))
         contracts = {n.contract_pk for n in items}
-        context = {"items": [_item(n) for n in items], "reason": reason, "count": len(items)}
+        context = {"items": [_item(n) for n in items], "reason": reason, "count": len(items), "extra": recipient.extra}
         about = next(iter(contracts)) if len(contracts) == 1 else None
         messages.append(email(kind, recipient, context, event=event, contract=about))
     messages += [webhook_call(event, hooks[n.contract_pk], n.document) for n in notices if n.contract_pk in hooks]
@@ -118,18 +138,13 @@ class Reminder:
     version: int
 
 
-def acknowledgment_reminders(day: date, hlar: datetime, reminders: Sequence[Reminder]) -> int:
-    """One e-mail per account of these contracts, naming its contracts that must still acknowledge ``day``
-    before ``hlar``. Returns how many e-mails were written."""
-    recipients = accounts_of(r.contract_pk for r in reminders)
-    per_account: dict[Recipient, list[Reminder]] = defaultdict(list)
-    for reminder in reminders:
-        for recipient in recipients.get(reminder.contract_pk, ()):
-            per_account[recipient].append(reminder)
+def acknowledgment_reminders(day: date, hlar: datetime, reminders: Mapping[Recipient, Sequence[Reminder]]) -> int:
+    """One e-mail per recipient (an account or an extra address), naming its contracts that must still
+    acknowledge ``day`` before ``hlar``. Returns how many e-mails were written."""
     messages = []
-    for recipient, items in sorted(per_account.items()):
-        items.sort(key=lambda r: r.contract_id)
-        context = {"day": day, "hlar": hlar, "items": items, "count": len(items)}
+    for recipient, due in sorted(reminders.items()):
+        items = sorted(due, key=lambda r: r.contract_id)
+        context = {"day": day, "hlar": hlar, "items": items, "count": len(items), "extra": recipient.extra}
         about = items[0].contract_pk if len(items) == 1 else None
         messages.append(email("reminder", recipient, context, event="acknowledgment.reminder", contract=about))
     return enqueue(messages)

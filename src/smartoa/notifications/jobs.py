@@ -1,5 +1,5 @@
 """The outbox's jobs: delivery every minute and right after each change that writes messages, and the purge of
-old delivered and failed messages."""
+old delivered and failed messages (and of the notes of old reminders)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from datetime import timedelta
 from django.conf import settings
 
 from smartoa.core.clock import now
+from smartoa.domain.calendar import local_day_of
 from smartoa.jobs.engine import scheduled, stopping, task
 from smartoa.jobs.runs import recorded
 from smartoa.notifications.delivery import deliver_due
 from smartoa.notifications.outbox import purge
+from smartoa.notifications.preferences import purge_reminders
 
 DELIVER = "notifications.deliver"
 
@@ -32,5 +34,8 @@ def deliver_soon(delivery_ids: list[str]) -> None:
 
 @scheduled("notifications.purge", label="Purge du journal des envois", every=timedelta(days=1))
 def purge_old(counts: dict) -> None:
-    """Delete delivered and failed messages older than SMARTOA_OUTBOX_KEEP_DAYS."""
-    counts["deleted"] = purge(now() - timedelta(days=settings.SMARTOA_OUTBOX_KEEP_DAYS))
+    """Delete delivered and failed messages older than SMARTOA_OUTBOX_KEEP_DAYS, and the notes of the reminders
+    sent for delivery days as old."""
+    before = now() - timedelta(days=settings.SMARTOA_OUTBOX_KEEP_DAYS)
+    counts["deleted"] = purge(before)
+    counts["reminders_forgotten"] = purge_reminders(local_day_of(before))

@@ -84,3 +84,99 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.event} → {self.recipient} ({self.status})"
+
+
+# --- notification preferences ----------------------------------------------------------------------------------
+
+
+class AccountPreference(models.Model):
+    """One account's e-mail choices, for all its contracts (no row: the operator's defaults — the publication
+    e-mails, and the reminders SMARTOA_REMINDER_MINUTES before each day's HLAR). ``reminder_minutes`` None is
+    the operator's lead time. The modification e-mails (a modification voids the acknowledgment) and the
+    account-security e-mails cannot be switched off."""
+
+    user = models.OneToOneField("accounts.User", on_delete=models.CASCADE, related_name="notification_preference")
+    publications = models.BooleanField(_("e-mails de publication"), default=True)
+    reminders = models.BooleanField(_("rappels"), default=True)
+    reminder_minutes = models.PositiveSmallIntegerField(_("rappel avant l'HLAR (minutes)"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("modifié le"))
+
+    class Meta:
+        verbose_name = _("préférence de notification")
+        verbose_name_plural = _("préférences de notification")
+
+    def __str__(self):
+        return f"{self.user_id} reminders={self.reminders} minutes={self.reminder_minutes}"
+
+
+class ContractReminderChoice(models.Model):
+    """An account's reminder choice for one of its contracts, in place of its account's (no row: as the account).
+    ``reminder_minutes`` None is the operator's lead time."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    contract = models.ForeignKey("contracts.Contract", on_delete=models.CASCADE, related_name="+")
+    reminders = models.BooleanField(_("rappels"), default=True)
+    reminder_minutes = models.PositiveSmallIntegerField(_("rappel avant l'HLAR (minutes)"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("modifié le"))
+
+    class Meta:
+        verbose_name = _("choix de rappel d'un contrat")
+        verbose_name_plural = _("choix de rappel des contrats")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "contract"], name="reminder_choice_one_per_user_contract")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} {self.contract_id} reminders={self.reminders} minutes={self.reminder_minutes}"
+
+
+class ExtraAddress(models.Model):
+    """An e-mail address without an account (a control room's mailbox, say) that receives a contract's consigne
+    e-mails and reminders, once confirmed through the link e-mailed to it. Only the SHA-256 of the link's token
+    is kept, until it is used (``token_hash`` emptied) or replaced by a new link; the link expires at
+    ``link_expires_at``. ``reminder_minutes`` None is the operator's lead time."""
+
+    contract = models.ForeignKey("contracts.Contract", on_delete=models.CASCADE, related_name="extra_addresses")
+    email = models.EmailField(_("adresse e-mail"))
+    language = models.CharField(_("langue"), max_length=5, default="fr")
+    reminders = models.BooleanField(_("rappels"), default=True)
+    reminder_minutes = models.PositiveSmallIntegerField(_("rappel avant l'HLAR (minutes)"), null=True, blank=True)
+    added_by = models.CharField(_("ajoutée par"), max_length=254)
+    added_at = models.DateTimeField(_("ajoutée le"))
+    confirmed_at = models.DateTimeField(_("confirmée le"), null=True, blank=True)
+    token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    link_sent_at = models.DateTimeField(_("lien envoyé le"), null=True, blank=True)
+    link_expires_at = models.DateTimeField(_("lien valable jusqu'au"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("adresse e-mail supplémentaire")
+        verbose_name_plural = _("adresses e-mail supplémentaires")
+        ordering = ["contract", "email"]
+        constraints = [models.UniqueConstraint(fields=["contract", "email"], name="extra_address_once_per_contract")]
+
+    def __str__(self):
+        return f"{self.contract_id} {self.email} ({'confirmed' if self.confirmed_at else 'pending'})"
+
+
+class SentReminder(models.Model):
+    """``recipient`` (an account's or an extra address) was reminded to acknowledge version ``number`` of a
+    contract's consigne of ``delivery_day``: a reminder goes once per recipient, contract, day and version, at the
+    lead time the recipient chose."""
+
+    recipient = models.CharField(_("destinataire"), max_length=254)
+    contract = models.ForeignKey("contracts.Contract", on_delete=models.CASCADE, related_name="+")
+    delivery_day = models.DateField(_("date de livraison"))
+    number = models.PositiveIntegerField(_("version"))
+    sent_at = models.DateTimeField(_("envoyé le"))
+
+    class Meta:
+        verbose_name = _("rappel envoyé")
+        verbose_name_plural = _("rappels envoyés")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["delivery_day", "contract", "number", "recipient"], name="sent_reminder_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.recipient} {self.contract_id} {self.delivery_day} v{self.number}"

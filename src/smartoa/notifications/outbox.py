@@ -36,10 +36,12 @@ Email, Call = OutboxMessage.Kind.EMAIL, OutboxMessage.Kind.WEBHOOK
 
 @dataclass(frozen=True, order=True)
 class Recipient:
-    """Where an e-mail goes, and the language it is written in."""
+    """Where an e-mail goes, and the language it is written in; ``extra``: a contract's extra address (no account),
+    whose e-mails say why it receives them."""
 
     email: str
     language: str = "fr"
+    extra: bool = False
 
 
 # --- building messages ----------------------------------------------------------------------------------------

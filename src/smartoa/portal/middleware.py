@@ -5,6 +5,8 @@ The steps, in order: log in with the password (``login``); change a provisional 
 enrol an authenticator (``enrol``); give the current code (``verify``). A signed-in account that has a step left
 is sent to it; an anonymous visitor is sent to the login page, except on the public pages (login, forgotten
 password, lost authenticator, language). The API (token authentication) and static files are not concerned.
+The page of the link that confirms a contract's extra e-mail address is open to everyone, signed in or not (the
+mailbox has no account): the link's token is its only key.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ STEP_URLS = {
     "verify": "portal:verify",
 }
 ALWAYS_OPEN = ("/deconnexion/", "/langue/")
+# Reachable by anyone, whatever their login step: only the confirmation page of an extra address (its URL ends
+# with the link's token; nothing else is routed under this prefix).
+OPEN_TO_ALL = "/notifications/confirmer/"
 
 
 def next_step(request) -> str | None:
@@ -47,7 +52,7 @@ class TwoStepLoginMiddleware:
 
     def __call__(self, request):
         path = request.path_info
-        if path.startswith(NOT_CONCERNED):
+        if path.startswith(NOT_CONCERNED) or path.startswith(OPEN_TO_ALL):
             return self.get_response(request)
         user = request.user
         if not user.is_authenticated:

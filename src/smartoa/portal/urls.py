@@ -1,6 +1,17 @@
 from django.urls import path
 
-from smartoa.portal.views import account, api_access, auth, contract, contracts, curve, exports, history, webhooks
+from smartoa.portal.views import (
+    account,
+    api_access,
+    auth,
+    contract,
+    contracts,
+    curve,
+    exports,
+    history,
+    notifications,
+    webhooks,
+)
 
 app_name = "portal"
 
@@ -30,6 +41,9 @@ urlpatterns = [
     path("compte/mot-de-passe/", account.PasswordView.as_view(), name="password"),
     path("compte/codes-de-secours/", auth.BackupCodesView.as_view(), name="backup-codes"),
     path("compte/codes-de-secours/nouveaux/", account.BackupCodesRenewView.as_view(), name="backup-codes-renew"),
+    path("compte/notifications/", notifications.AccountNotificationsView.as_view(), name="account-notifications"),
+    # The link that confirms a contract's extra e-mail address: public (the mailbox has no account).
+    path("notifications/confirmer/<str:token>/", notifications.ConfirmAddressView.as_view(), name="confirm-address"),
     # Contracts.
     path("", contracts.ContractsView.as_view(), name="contracts"),
     path("acquiescer/", contracts.AcknowledgeManyView.as_view(), name="acknowledge-many"),
@@ -59,4 +73,34 @@ urlpatterns = [
     path("contrats/<str:contract_id>/releve/<str:month>.<str:fmt>", curve.StatementView.as_view(), name="statement"),
     path("contrats/<str:contract_id>/historique/", history.HistoryView.as_view(), name="history"),
     path("contrats/<str:contract_id>/historique/<str:month>/", history.HistoryView.as_view(), name="history-month"),
+    path(
+        "contrats/<str:contract_id>/notifications/",
+        notifications.ContractNotificationsView.as_view(),
+        name="notifications",
+    ),
+    path(
+        "contrats/<str:contract_id>/notifications/rappel/",
+        notifications.ContractReminderView.as_view(),
+        name="notifications-reminder",
+    ),
+    path(
+        "contrats/<str:contract_id>/notifications/adresses/",
+        notifications.AddAddressView.as_view(),
+        name="address-add",
+    ),
+    path(
+        "contrats/<str:contract_id>/notifications/adresses/<int:pk>/renvoyer/",
+        notifications.AddressActionView.as_view(action="resend"),
+        name="address-resend",
+    ),
+    path(
+        "contrats/<str:contract_id>/notifications/adresses/<int:pk>/rappel/",
+        notifications.AddressActionView.as_view(action="reminders"),
+        name="address-reminder",
+    ),
+    path(
+        "contrats/<str:contract_id>/notifications/adresses/<int:pk>/retirer/",
+        notifications.AddressActionView.as_view(action="remove"),
+        name="address-remove",
+    ),
 ]
