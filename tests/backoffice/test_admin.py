@@ -47,6 +47,7 @@ EXPECTED = {
 NOT_IN_ADMIN = {
     "accounts.Role": "shown inline on accounts and contracts; granted through the contracts file and operations",
     "accounts.BackupCode": "secrets (HMACs of one-time codes): nobody browses them",
+    "accounts.AccountSession": "sessions (their keys are bearer secrets): each account sees and ends its own",
     "contracts.AllowedIP": "shown inline on the contract; changed through the IP operations",
     "consignes.ReminderSent": "the reminder job's bookkeeping (one row per contract, day and version reminded)",
 }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from smartoa.portal.views import account, api_access, auth, contract, contracts, curve, exports, webhooks
+from smartoa.portal.views import account, api_access, auth, contract, contracts, curve, exports, sessions, webhooks
 
 app_name = "portal"
 
@@ -30,6 +30,7 @@ urlpatterns = [
     path("compte/mot-de-passe/", account.PasswordView.as_view(), name="password"),
     path("compte/codes-de-secours/", auth.BackupCodesView.as_view(), name="backup-codes"),
     path("compte/codes-de-secours/nouveaux/", account.BackupCodesRenewView.as_view(), name="backup-codes-renew"),
+    path("compte/sessions/fermer/", sessions.EndOtherSessionsView.as_view(), name="end-other-sessions"),
     # Contracts.
     path("", contracts.ContractsView.as_view(), name="contracts"),
     path("acquiescer/", contracts.AcknowledgeManyView.as_view(), name="acknowledge-many"),
