@@ -148,9 +148,13 @@ SMARTOA_TOLERANCE_KWH = _env_float("SMARTOA_TOLERANCE_KWH", 0.0, minimum=0)
 SMARTOA_TOLERANCE_PERCENT = _env_float("SMARTOA_TOLERANCE_PERCENT", 0.0, minimum=0, maximum=100)
 SMARTOA_CURVE_MAX_RATIO = _env_float("SMARTOA_CURVE_MAX_RATIO", 1.5, minimum=1, maximum=100)
 SMARTOA_HISTORY_MAX_DAYS = _env_int("SMARTOA_HISTORY_MAX_DAYS", 366, minimum=1, maximum=36525)
-# Portal security: idle sessions end, repeated login failures lock the account and the address for a while.
+# Portal security: idle sessions end; repeated login failures lock the account that failed for a while, and an
+# address only after many more failures across accounts (colleagues behind one company NAT do not lock each other).
 SMARTOA_SESSION_IDLE_MINUTES = _env_int("SMARTOA_SESSION_IDLE_MINUTES", 30, minimum=5, maximum=24 * 60)
 SMARTOA_LOGIN_FAILURES = _env_int("SMARTOA_LOGIN_FAILURES", 5, minimum=3, maximum=100)
+SMARTOA_LOGIN_FAILURES_PER_ADDRESS = _env_int(
+    "SMARTOA_LOGIN_FAILURES_PER_ADDRESS", 10 * SMARTOA_LOGIN_FAILURES, minimum=SMARTOA_LOGIN_FAILURES, maximum=100_000
+)
 SMARTOA_LOCKOUT_MINUTES = _env_int("SMARTOA_LOCKOUT_MINUTES", 15, minimum=1, maximum=24 * 60)
 # How long the provisional password of a new account (or of a reset second factor) works: the first login must
 # happen within it (the e-mail says until when); after it, the forgotten-password link gives a new one.
@@ -299,14 +303,17 @@ LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:contracts"
 LOGOUT_REDIRECT_URL = "portal:login"
 
-# django-axes: failures counted per account and per address, in the shared cache (database or Redis).
-AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+# django-axes: failures counted per account and per address, in the shared cache (database or Redis); each
+# parameter has its own limit (portal/lockout.py): the account at SMARTOA_LOGIN_FAILURES, the address at
+# SMARTOA_LOGIN_FAILURES_PER_ADDRESS. The account is its e-mail address lower-cased, whatever was typed.
+AXES_HANDLER = "smartoa.portal.lockout.PerParameterLimitsHandler"
 AXES_CACHE = "default"
 AXES_FAILURE_LIMIT = SMARTOA_LOGIN_FAILURES
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_COOLOFF_TIME = timedelta(minutes=SMARTOA_LOCKOUT_MINUTES)
-AXES_RESET_ON_SUCCESS = True
+AXES_RESET_ON_SUCCESS = True  # the account's failures only (portal/lockout.py)
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "smartoa.portal.lockout.login_username"
 AXES_CLIENT_IP_CALLABLE = "smartoa.portal.security.client_ip"
 AXES_LOCKOUT_CALLABLE = "smartoa.portal.views.auth.locked_out"
 AXES_VERBOSE = False
@@ -445,6 +452,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- security headers and cookies ------------------------------------------------------------------------
 
+# Database sessions that know their account (accounts/sessions.py): "Mon compte" lists and ends them.
+SESSION_ENGINE = "smartoa.accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = SMARTOA_SESSION_IDLE_MINUTES * 60  # renewed at each request: an idle session ends

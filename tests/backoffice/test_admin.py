@@ -50,6 +50,7 @@ EXPECTED = {
 NOT_IN_ADMIN = {
     "accounts.Role": "shown inline on accounts and contracts; granted through the contracts file and operations",
     "accounts.BackupCode": "secrets (HMACs of one-time codes): nobody browses them",
+    "accounts.AccountSession": "sessions (their keys are bearer secrets): each account sees and ends its own",
     "contracts.AllowedIP": "shown inline on the contract; changed through the IP operations",
     "consignes.ReminderSent": "the reminder job's former bookkeeping, read only for the days it covers",
     "notifications.SentReminder": "the reminder job's bookkeeping (one row per recipient, contract, day and version)",

@@ -77,6 +77,7 @@ def test_production_is_the_default(env):
         ({"SMARTOA_TRUSTED_PROXIES": "10.0.0.5,proxy.local"}, "SMARTOA_TRUSTED_PROXIES"),
         ({"SMARTOA_TRUSTED_PROXIES": "10.0.0.0/8"}, "SMARTOA_TRUSTED_PROXIES"),
         ({"SMARTOA_EMAIL_URL": "pigeon://coop"}, "SMARTOA_EMAIL_URL"),
+        ({"SMARTOA_LOGIN_FAILURES_PER_ADDRESS": "4"}, "SMARTOA_LOGIN_FAILURES_PER_ADDRESS must be at least 5"),
     ],
 )
 def test_bad_settings_are_named(env, message):
@@ -124,3 +125,19 @@ def test_frozen_clock_in_test(settings):
     assert now().isoformat() == "2025-09-21T10:55:05+00:00"
     settings.PRODUCTION = True
     assert now() != settings.SMARTOA_NOW  # never honoured in production, even if it slipped through
+
+
+def read_setting(name: str, **env: str) -> str:
+    """A setting's value as a process started with ``env`` reads it."""
+    code = f"import smartoa.settings as s; print(s.{name})"
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=subprocess_env(**env), capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_an_address_is_locked_after_ten_times_an_accounts_failures_by_default():
+    assert read_setting("SMARTOA_LOGIN_FAILURES_PER_ADDRESS", SMARTOA_LOGIN_FAILURES="7") == "70"
+    limit = read_setting("SMARTOA_LOGIN_FAILURES_PER_ADDRESS", SMARTOA_LOGIN_FAILURES_PER_ADDRESS="12")
+    assert limit == "12"

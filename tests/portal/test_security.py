@@ -1,5 +1,6 @@
 """The portal's refusals, in chromium: a wrong code, the lockout and its end, another account's contract, the
-admin without a second factor, the forgotten password that still asks for the code, the lost authenticator."""
+admin without a second factor, the forgotten password (e-mailed through the outbox) that still asks for the code,
+the lost authenticator."""
 
 from __future__ import annotations
 
@@ -128,7 +129,7 @@ def test_forgotten_password_then_the_code_is_still_asked(visitor, producer, mail
     v.go("/connexion/")
     v.page.get_by_role("link", name="Mot de passe oublié ?").click()
     v.check_page("reset-request")
-    v.page.get_by_label("Adresse e-mail").fill("producer@example.fr")
+    v.page.get_by_label("Adresse e-mail").fill("Producer@Example.FR")  # in any case
     v.page.get_by_role("button", name="Envoyer le lien").click()
     v.page.wait_for_url("**/connexion/oubli/envoye/")
     v.check_page("reset-sent")

@@ -2,6 +2,7 @@
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -18,6 +19,10 @@ class UserManager(BaseUserManager):
         user.set_password(password) if password else user.set_unusable_password()
         user.save(using=self._db)
         return user
+
+    def get_by_natural_key(self, username):
+        """The account of an e-mail address typed in any case (accounts are stored lower-case)."""
+        return self.get(email=username.lower() if isinstance(username, str) else username)
 
     def create_superuser(self, email, password=None, **extra):
         extra.update(is_staff=True, is_superuser=True, must_change_password=False)
@@ -97,3 +102,23 @@ class BackupCode(models.Model):
 
     def __str__(self):
         return f"{self.user} {'used' if self.used_at else 'unused'}"
+
+
+class AccountSession(AbstractBaseSession):
+    """A browser session: Django's database session (its key, data and expiry) with the account signed in with it,
+    the address it signed in from and since when (``accounts/sessions.py`` fills them from the session's data at
+    each save). An account can see its open sessions and end the others ("Mon compte")."""
+
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="sessions")
+    ip = models.GenericIPAddressField(_("adresse"), null=True, blank=True)
+    signed_in_at = models.DateTimeField(_("connexion"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+
+    @classmethod
+    def get_session_store_class(cls):
+        from smartoa.accounts.sessions import SessionStore
+
+        return SessionStore

@@ -1,6 +1,6 @@
 """The second factor and the password: TOTP enrolment, verification (replay refused, failures throttled), one-time
-backup codes, password changes, and the operator's reset of a lost device. Every event is audited with the
-account and the address.
+backup codes, password changes, the forgotten password's e-mail, the audit of logins, and the operator's reset of
+a lost device. Every event is audited with the account and the address.
 
 The authenticator is django-otp's ``TOTPDevice`` (its key must be readable to compute codes). Backup codes are
 ``BackupCode`` rows holding only an HMAC of the code keyed with the secret key: a copy of the database alone does
@@ -19,19 +19,24 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_noop as _
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from smartoa.accounts.models import BackupCode, User
-from smartoa.accounts.services import PROVISIONAL_FIELDS, give_provisional_password, send_login
+from smartoa.accounts.services import MAX_EMAIL, PROVISIONAL_FIELDS, give_provisional_password, send_login
 from smartoa.audit.services import record
 from smartoa.core.clock import now
 from smartoa.domain.errors import Conflict, InvalidInput
+from smartoa.notifications import outbox
 
 BACKUP_CODES = 10
 BACKUP_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read from paper without doubt
@@ -55,6 +60,55 @@ def set_password(user: User, new_password: str, *, ip: str | None, reason: str =
     user.provisional_until = None
     user.save(update_fields=PROVISIONAL_FIELDS)
     record(f"password.{reason}", actor=user.email, user=user, ip=ip)
+
+
+def send_password_reset(email: str, *, ip: str | None) -> bool:
+    """E-mail the active account of ``email`` (in any case) a one-time link to choose a new password, through the
+    outbox (sensitive: the link is erased once delivered); nothing for an address without such an account.
+    Returns whether an e-mail was written. The forgotten-password page queues this (``accounts/jobs.py``) rather
+    than calling it, so that its answer takes the same time whether or not the account exists."""
+    user = User.objects.filter(email=email.strip().lower(), is_active=True).first()
+    if user is None or not user.has_usable_password():
+        return False
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    outbox.password_reset_email(user, uid=uid, token=default_token_generator.make_token(user))
+    record("password.reset_emailed", actor=user.email, user=user, ip=ip)
+    return True
+
+
+# --- login events -----------------------------------------------------------------------------------------
+
+NOT_AN_EMAIL = "(not an e-mail address)"
+# The events of an account's logins, as "Mon compte" lists them.
+LOGIN_EVENTS = ("login.succeeded", "login.failed", "login.locked_out", "totp.failed")
+
+
+def typed_login(text: object) -> str:
+    """What was typed in a login's e-mail field, as the audit log may keep it: lower-cased when it has the shape
+    of an e-mail address, else ``NOT_AN_EMAIL`` (a password or a backup code typed in the wrong field must not
+    reach the log)."""
+    candidate = text.strip().lower() if isinstance(text, str) else ""
+    if not candidate or len(candidate) > MAX_EMAIL or not candidate.isprintable():
+        return NOT_AN_EMAIL
+    try:
+        validate_email(candidate)
+    except ValidationError:
+        return NOT_AN_EMAIL
+    return candidate
+
+
+def login_refused(typed: object, *, ip: str | None, locked: bool) -> None:
+    """Audit a refused password step: ``login.locked_out`` when the lockout refused it, else ``login.failed``;
+    the actor is what was typed (``typed_login``), and the account it names when there is one (its owner sees
+    it among its logins)."""
+    email = typed_login(typed)
+    user = User.objects.filter(email=email).values_list("pk", flat=True).first() if email != NOT_AN_EMAIL else None
+    record("login.locked_out" if locked else "login.failed", actor=email, user=user, ip=ip)
+
+
+def login_succeeded(user: User, *, ip: str | None) -> None:
+    """Audit a completed login (password, then the code or the enrolment of an authenticator)."""
+    record("login.succeeded", actor=user.email, user=user, ip=ip)
 
 
 # --- TOTP enrolment ---------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext_noop
 
 from smartoa.accounts.hashers import PROVISIONAL
-from smartoa.accounts.models import Role, User
+from smartoa.accounts.models import AccountSession, Role, User
 from smartoa.audit.services import record, record_many
 from smartoa.core.clock import now
 from smartoa.domain.errors import Conflict, InvalidInput
@@ -114,6 +114,15 @@ def set_account_active(user: User, active: bool, *, actor: str) -> bool:
     user.save(update_fields=["is_active"])
     record("account.activated" if active else "account.deactivated", actor=actor, user=user)
     return True
+
+
+def end_other_sessions(user: User, *, keep: str | None, ip: str | None) -> int:
+    """End every session of ``user`` except the one whose key is ``keep`` (the caller's): their next request finds
+    itself signed out. Returns how many were ended; audited when there were any."""
+    ended, _ = AccountSession.objects.filter(user=user).exclude(session_key=keep).delete()
+    if ended:
+        record("account.sessions_ended", actor=user.email, user=user, ip=ip, count=ended)
+    return ended
 
 
 def set_language(user: User, language: str, *, ip: str | None = None) -> None:

@@ -1,10 +1,11 @@
 """Reading the audit log: the events matching an operator's filters (contract, account, action, period), newest
-first, and the action names recorded so far."""
+first, the action names recorded so far, and an account's latest events of some actions (its logins)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import Q, QuerySet
 
@@ -54,3 +55,21 @@ def action_names() -> list[str]:
 def families(actions: list[str]) -> list[str]:
     """The families of ``actions`` ("token" for "token.issued"), sorted."""
     return sorted({action.split(".", 1)[0] for action in actions if "." in action})
+
+
+@dataclass(frozen=True)
+class AccountEvent:
+    at: datetime
+    action: str
+    ip: str | None
+
+
+def account_events(user_id: int, actions: Iterable[str], *, limit: int = 10) -> list[AccountEvent]:
+    """The latest events of ``actions`` concerning the account ``user_id`` (e.g. its logins), newest first: one
+    query on the account's events."""
+    rows = (
+        AuditEvent.objects.filter(user_id=user_id, action__in=list(actions))
+        .order_by("-at", "-id")
+        .values_list("at", "action", "ip")[:limit]
+    )
+    return [AccountEvent(at, action, ip) for at, action, ip in rows]

@@ -333,6 +333,14 @@ def login_emails(accounts: Sequence[tuple[User, str]]) -> int:
     return enqueue([_login(user, password, "created") for user, password in accounts])
 
 
+def password_reset_email(user: User, *, uid: str, token: str) -> None:
+    """E-mail ``user`` the link of the forgotten password (``uid`` and ``token`` of Django's reset view), in the
+    account's language. Its context (the link) is erased from the outbox once delivered."""
+    recipient = Recipient(user.email, user.language)
+    context = {"uid": uid, "token": token}
+    enqueue([email("password_reset", recipient, context, event="password.reset", sensitive=True)])
+
+
 def manager_changed(contract, *, new_email: str) -> int:
     """E-mail the contract's active Producteurs that its Gestionnaire is now ``new_email``."""
     holders = accounts_of([contract.pk], kinds=[Role.Kind.HOLDER]).get(contract.pk, [])

@@ -10,6 +10,7 @@ from smartoa.portal.views import (
     exports,
     history,
     notifications,
+    sessions,
     webhooks,
 )
 
@@ -44,6 +45,7 @@ urlpatterns = [
     path("compte/notifications/", notifications.AccountNotificationsView.as_view(), name="account-notifications"),
     # The link that confirms a contract's extra e-mail address: public (the mailbox has no account).
     path("notifications/confirmer/<str:token>/", notifications.ConfirmAddressView.as_view(), name="confirm-address"),
+    path("compte/sessions/fermer/", sessions.EndOtherSessionsView.as_view(), name="end-other-sessions"),
     # Contracts.
     path("", contracts.ContractsView.as_view(), name="contracts"),
     path("acquiescer/", contracts.AcknowledgeManyView.as_view(), name="acknowledge-many"),

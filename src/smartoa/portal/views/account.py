@@ -1,10 +1,9 @@
-"""The account page: language, password, backup codes."""
+"""The account page: language, password, backup codes, recent logins and open sessions (``views/sessions.py``)."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.forms import PasswordChangeForm
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,8 +13,10 @@ from django.views.i18n import set_language as django_set_language
 
 from smartoa.accounts.security import backup_codes_left, new_backup_codes, verify_second_factor
 from smartoa.accounts.services import set_language
+from smartoa.portal.passwords import AccountPasswordForm
 from smartoa.portal.security import client_ip
 from smartoa.portal.views.auth import CODES, CodeForm, save_new_password
+from smartoa.portal.views.sessions import logins_and_sessions
 
 
 class LanguageForm(forms.Form):
@@ -25,11 +26,12 @@ class LanguageForm(forms.Form):
 def _page(request, *, password_form=None, code_form=None, status=200):
     context = {
         "language_form": LanguageForm(initial={"language": request.user.language}),
-        "password_form": password_form or PasswordChangeForm(request.user),
+        "password_form": password_form or AccountPasswordForm(request.user),
         "code_form": code_form or CodeForm(),
         "codes_left": backup_codes_left(request.user),
         "nav": "account",
     }
+    context.update(logins_and_sessions(request))
     return render(request, "portal/account.html", context, status=status)
 
 
@@ -40,7 +42,7 @@ class AccountView(View):
 
 class PasswordView(View):
     def post(self, request):
-        form = PasswordChangeForm(request.user, request.POST)
+        form = AccountPasswordForm(request.user, request.POST)
         if form.is_valid() and save_new_password(request, form):
             messages.success(request, _("Mot de passe changé."))
             return redirect("portal:account")

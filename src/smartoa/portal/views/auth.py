@@ -1,12 +1,17 @@
 """The login, for every account (operators included): password, then the TOTP code; at the first login a new
 password and the enrolment of an authenticator, with one-time backup codes. Also: logout, the forgotten password
-(by e-mail; the code is still asked at the next login), the lost authenticator (through the operator), language.
+(by e-mail, through the outbox; the code is still asked at the next login), the lost authenticator (through the
+operator), language.
 
-Views only read the request and call ``accounts/security.py``; every event is audited there or here with the
-address. The order of the steps is enforced for every page by ``portal/middleware.py``.
+The e-mail address is the account's in any case ("Producteur@Example.FR" logs in as producteur@example.fr). Views
+only read the request and call ``accounts/security.py``; every event is audited there or here with the address.
+The order of the steps is enforced for every page by ``portal/middleware.py``; the lockout after failed
+passwords is django-axes' (``portal/lockout.py``).
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import segno
 from django import forms
@@ -14,7 +19,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.contrib.auth.forms import AuthenticationForm
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -30,30 +35,31 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
 from django_ratelimit.core import is_ratelimited
 
+from smartoa.accounts.jobs import queue_password_reset
 from smartoa.accounts.security import (
     base32_secret,
     confirm_totp,
+    login_refused,
+    login_succeeded,
     new_backup_codes,
     new_secret,
     provisioning_uri,
     set_password,
     verify_second_factor,
 )
-from smartoa.accounts.services import provisional_expired
+from smartoa.accounts.services import end_other_sessions, provisional_expired
+from smartoa.accounts.sessions import mark_signed_in
 from smartoa.audit.services import record
+from smartoa.core.clock import now
 from smartoa.core.formats import moment_text
 from smartoa.domain.errors import UserError
 from smartoa.portal.messages import user_message
+from smartoa.portal.passwords import FirstPasswordForm
 from smartoa.portal.security import client_ip
 
 NEXT = "login_next"  # the page asked for before the login, kept in the session until the code is given
 SECRET = "totp_enrolment_secret"  # noqa: S105 - the session key under which the secret being enrolled waits
 CODES = "backup_codes_to_show"  # the backup codes just issued, shown once
-
-
-def _safe_text(text: str, limit: int = 200) -> str:
-    """What someone typed, fit for the audit log (no control characters, bounded)."""
-    return "".join(ch for ch in str(text)[:limit] if ch.isprintable())
 
 
 def _next_url(request) -> str:
@@ -91,6 +97,18 @@ class LoginForm(AuthenticationForm):
                 code="provisional_expired",
             )
 
+    def clean_username(self) -> str:
+        """The address lower-cased: accounts are stored so, whatever case is typed."""
+        return self.cleaned_data["username"].lower()
+
+
+def signed_in(request, user) -> None:
+    """The account has given its password and its code: note when and from where in its session (listed on
+    "Mon compte") and audit the login."""
+    ip = client_ip(request)
+    mark_signed_in(request.session, at=now(), ip=ip)
+    login_succeeded(user, ip=ip)
+
 
 def locked_out(request, response=None, credentials=None) -> HttpResponse:
     """django-axes' answer once an account or an address is locked out: the login page saying so (429)."""
@@ -122,10 +140,10 @@ class LoginView(View):
                 request.session[NEXT] = target
             record("login.password_ok", actor=user.email, user=user, ip=ip)
             return redirect("portal:verify")  # the middleware sends a first login to its steps instead
-        if getattr(request, "axes_locked_out", False):
-            record("login.locked_out", actor=_safe_text(request.POST.get("username", "")), ip=ip)
+        locked = getattr(request, "axes_locked_out", False)
+        login_refused(request.POST.get("username", ""), ip=ip, locked=locked)
+        if locked:
             return locked_out(request)
-        record("login.failed", actor=_safe_text(request.POST.get("username", "")), ip=ip)
         return render(request, "portal/auth/login.html", {"form": form}, status=400)
 
 
@@ -168,6 +186,7 @@ class VerifyView(View):
             )
         otp_login(request, result.device)
         request.session.cycle_key()  # a new session key once the account is fully authenticated
+        signed_in(request, request.user)
         if result.backup_codes_left is not None:
             messages.warning(
                 request,
@@ -177,19 +196,15 @@ class VerifyView(View):
         return HttpResponseRedirect(_next_url(request))
 
 
-class FirstPasswordForm(SetPasswordForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["new_password1"].label = gettext_lazy("Nouveau mot de passe")
-        self.fields["new_password2"].label = gettext_lazy("Nouveau mot de passe (confirmation)")
-
-
 def save_new_password(request, form) -> bool:
     """Set the valid password form's new password through the service (checked and audited) and keep the session
-    signed in; False, with the refusal on the form, when the service refuses it."""
+    signed in, ending the account's other sessions (the old password no longer holds them); False, with the
+    refusal on the form, when the service refuses it."""
+    ip = client_ip(request)
     try:
         with transaction.atomic():
-            set_password(request.user, form.cleaned_data["new_password1"], ip=client_ip(request))
+            set_password(request.user, form.cleaned_data["new_password1"], ip=ip)
+            end_other_sessions(request.user, keep=request.session.session_key, ip=ip)
     except UserError as exc:
         form.add_error("new_password1", user_message(exc))
         return False
@@ -245,6 +260,7 @@ class EnrolView(View):
                 del request.session[SECRET]
                 otp_login(request, device)
                 request.session.cycle_key()
+                signed_in(request, request.user)
                 request.session[CODES] = codes
                 return redirect("portal:backup-codes")
         return render(request, "portal/auth/enrol.html", self.context(request, form), status=400)
@@ -281,33 +297,32 @@ class LostDeviceView(View):
 # --- forgotten password -----------------------------------------------------------------------------------
 
 
-class ResetForm(PasswordResetForm):
+class ResetForm(forms.Form):
     email = forms.EmailField(
         label=gettext_lazy("Adresse e-mail"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
 
 
 class ResetRequestView(auth_views.PasswordResetView):
-    """The forgotten password: a link by e-mail (the same answer whether or not the address has an account;
-    at most a few requests an hour per address). The code is still asked at the next login."""
+    """The forgotten password: a link by e-mail, through the outbox (retried while the mail server is down). The
+    page answers the same, after the same work, whether or not the address has an account: it records the
+    request and queues the e-mail's job (``accounts/jobs.py``), which looks the account up. At most a few
+    requests an hour per address. The code is still asked at the next login."""
 
     template_name = "portal/auth/reset_request.html"
     form_class = ResetForm
-    email_template_name = "portal/auth/email/reset.txt"
-    subject_template_name = "portal/auth/email/reset_subject.txt"
     success_url = reverse_lazy("portal:reset-sent")
 
-    def get_extra_email_context(self):
-        return {"base_url": settings.BASE_URL}
-
     def form_valid(self, form):
-        self.extra_email_context = self.get_extra_email_context()
         ip = client_ip(self.request)
         if is_ratelimited(self.request, group="password-reset", key=lambda g, r: ip or "", rate="5/h", increment=True):
             record("password.reset_throttled", actor="anonymous", ip=ip)
             return redirect(self.success_url)
-        record("password.reset_requested", actor=_safe_text(form.cleaned_data["email"]), ip=ip)
-        return super().form_valid(form)
+        email = form.cleaned_data["email"].lower()
+        with transaction.atomic():
+            record("password.reset_requested", actor=email, ip=ip)
+            transaction.on_commit(partial(queue_password_reset, email, ip))
+        return redirect(self.success_url)
 
 
 class ResetConfirmView(auth_views.PasswordResetConfirmView):
@@ -317,9 +332,11 @@ class ResetConfirmView(auth_views.PasswordResetConfirmView):
     post_reset_login = False  # the next login asks for the password and the code
 
     def form_valid(self, form):
+        ip = client_ip(self.request)
         try:
             with transaction.atomic():
-                set_password(form.user, form.cleaned_data["new_password1"], ip=client_ip(self.request), reason="reset")
+                set_password(form.user, form.cleaned_data["new_password1"], ip=ip, reason="reset")
+                end_other_sessions(form.user, keep=None, ip=ip)  # every session of the account ends
         except UserError as exc:
             form.add_error("new_password1", user_message(exc))
             return self.form_invalid(form)
