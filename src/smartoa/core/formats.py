@@ -59,7 +59,7 @@ def number_text(value: int | float | Decimal | None, decimals: int | None = None
         text = "0"
     sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
     whole, _dot, fraction = text.partition(".")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         whole, groups = whole[:-3], [whole[-3:], *groups]
     groups.insert(0, whole)

@@ -3,7 +3,6 @@ with its parameters (the French catalogue translates the English templates of ``
 
 from __future__ import annotations
 
-
 from smartoa.core.formats import error_text
 from smartoa.domain.errors import UserError
 
