@@ -1,11 +1,12 @@
 """The account's contracts as the Contrats page and the API access page list them: each with its role, the
-acknowledgment state of a delivery day and its API readiness (an active token, a declared address), counted per
-filter, searched, sorted and paged in the SQL — a constant number of queries whatever the number of contracts
-held (an aggregator may hold a thousand).
+acknowledgment state of a delivery day and its API readiness (an active token, a declared address). One query
+reads these few facts for every contract held; counting per filter, searching, sorting and paging are done on them
+in Python — a constant number of queries whatever the number of contracts held (an aggregator may hold a
+thousand), and the pages then read the details of the fifty contracts shown only.
 
 The pages' query string (``filtre``, ``q``, ``tri``, ``page``) is read by ``Listing``: unknown values fall back to
 the defaults, so that every view can be bookmarked and nothing typed in the address bar breaks a page. The states
-are ``domain.acknowledgment.Status``, computed here as ``consignes.acknowledgments.day_states`` computes them.
+are ``domain.acknowledgment.Status``, computed in the SQL as ``consignes.acknowledgments.day_states`` computes them.
 """
 
 from __future__ import annotations
@@ -18,22 +19,19 @@ from urllib.parse import urlencode
 from django.db.models import (
     BooleanField,
     Case,
-    Count,
-    Exists,
     ExpressionWrapper,
     F,
     FilteredRelation,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Lower, NullIf
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from smartoa.accounts.models import Role
 from smartoa.consignes.models import Acknowledgment
 from smartoa.contracts.models import AllowedIP, ApiToken, Contract
 from smartoa.domain.acknowledgment import Status
@@ -59,21 +57,11 @@ class Filter:
     address: bool | None = None
     when: str = "always"
 
-    def condition(self) -> Q:
-        q = Q()
-        if self.states is not None:
-            q &= Q(rank__in=sorted(RANK[s] for s in self.states))
-        if self.token is not None:
-            q &= Q(has_token=self.token)
-        if self.address is not None:
-            q &= Q(has_address=self.address)
-        return q
-
-    def admits(self, rank: int, has_token: bool, has_address: bool) -> bool:
+    def admits(self, row: Held) -> bool:
         return (
-            (self.states is None or ORDER[rank] in self.states)
-            and (self.token is None or has_token == self.token)
-            and (self.address is None or has_address == self.address)
+            (self.states is None or row.state in self.states)
+            and (self.token is None or row.has_token == self.token)
+            and (self.address is None or row.has_address == self.address)
         )
 
     def shown(self, locked: bool) -> bool:
@@ -93,9 +81,9 @@ FILTER_BY_KEY = {f.key: f for f in FILTERS}
 API_FILTERS = ("tous", "sans-jeton", "sans-adresse")  # the API access page's filters
 
 SORTS = {
-    "etat": (_("État"), ("rank", "contract_id")),
-    "id": (_("Identifiant"), ("contract_id",)),
-    "nom": (_("Nom"), (Lower("shown_name"), "contract_id")),
+    "etat": (_("État"), lambda row: (row.rank, row.contract_id)),
+    "id": (_("Identifiant"), lambda row: row.contract_id),
+    "nom": (_("Nom"), lambda row: (row.shown_name.casefold(), row.contract_id)),
 }
 API_SORTS = ("id", "nom")  # the API access page's sorts, by id first
 DEFAULTS = {"filtre": "tous", "q": "", "tri": "etat", "page": "1"}
@@ -142,26 +130,32 @@ class Listing:
             changed = replace(changed, page=1)
         return urlencode(changed.params())
 
-    @property
-    def condition(self) -> Q:
-        """The SQL condition of the filter and the search."""
-        q = FILTER_BY_KEY[self.filter].condition()
-        if self.search:
-            q &= search_condition(self.search)
-        return q
-
-
-def search_condition(text: str) -> Q:
-    return Q(contract_id__icontains=text) | Q(name__icontains=text) | Q(display_name__icontains=text)
+    def rows(self, found: list[Held], *, states: frozenset[Status] | None = None) -> list[Held]:
+        """The rows of ``found`` this listing finds on every page, in its order (only those in ``states`` when
+        given)."""
+        wanted = FILTER_BY_KEY[self.filter]
+        text = self.search.casefold()
+        rows = [
+            r
+            for r in found
+            if wanted.admits(r) and (not text or r.matches(text)) and (states is None or r.state in states)
+        ]
+        return sorted(rows, key=SORTS[self.sort][1])
 
 
 def held(user, day: date, *, moment: datetime, locked: bool) -> QuerySet[Contract]:
-    """The contracts ``user`` holds a role on, each annotated with ``role`` (Role.Kind), ``shown_name`` (the
-    name the portal shows), ``version`` (the current version number of ``day``'s consigne, None when not
-    published), ``rank`` (its acknowledgment state's place in ORDER), ``has_token`` (an active token, not expired
-    at ``moment``) and ``has_address`` (an allowed address). ``locked``: ``day``'s HLAR has passed."""
-    acknowledged_current = Acknowledgment.objects.filter(version_id=OuterRef("version_pk"))
-    acknowledged_any = Acknowledgment.objects.filter(consigne_id=OuterRef("day_consigne__id"))
+    """The contracts ``user`` holds a role on, each annotated with ``role`` (Role.Kind), ``version`` (the current
+    version number of ``day``'s consigne, None when not published), ``rank`` (its acknowledgment state's place in
+    ORDER), ``has_token`` (an active token, not expired at ``moment``) and ``has_address`` (an allowed address).
+    ``locked``: ``day``'s HLAR has passed.
+
+    Every fact comes from a subquery bounded by the account's own contracts (their acknowledgments of ``day``,
+    their tokens, their addresses), never from a whole table: the database may evaluate such a subquery once, as
+    a set, and the acknowledgments' table grows by a row per contract and day."""
+    theirs = Role.objects.filter(user=user).values("contract_id")
+    day_acks = Acknowledgment.objects.filter(consigne__delivery_day=day, consigne__contract_id__in=theirs)
+    tokens = ApiToken.objects.filter(contract_id__in=theirs, revoked_at__isnull=True, expires_at__gt=moment)
+    addresses = AllowedIP.objects.filter(contract_id__in=theirs)
     whens = [
         When(version__isnull=True, then=Value(RANK[Status.NOT_PUBLISHED])),
         When(done=True, then=Value(RANK[Status.DONE])),
@@ -177,52 +171,74 @@ def held(user, day: date, *, moment: datetime, locked: bool) -> QuerySet[Contrac
         .filter(mine__user=user)
         .annotate(
             role=F("mine__kind"),
-            shown_name=Coalesce(NullIf("display_name", Value("")), "name"),
             version=F("day_consigne__current_version__number"),
-            version_pk=F("day_consigne__current_version_id"),
         )
         .annotate(
-            done=Exists(acknowledged_current),
-            acknowledged=Exists(acknowledged_any),
-            has_token=Exists(
-                ApiToken.objects.filter(contract_id=OuterRef("pk"), revoked_at__isnull=True, expires_at__gt=moment)
-            ),
-            has_address=Exists(AllowedIP.objects.filter(contract_id=OuterRef("pk"))),
+            done=_fact(Q(day_consigne__current_version_id__in=day_acks.values("version_id"))),
+            acknowledged=_fact(Q(day_consigne__id__in=day_acks.values("consigne_id"))),
+            has_token=_fact(Q(pk__in=tokens.values("contract_id"))),
+            has_address=_fact(Q(pk__in=addresses.values("contract_id"))),
         )
         .annotate(rank=Case(*whens, default=Value(default), output_field=IntegerField()))
     )
 
 
+def _fact(condition: Q) -> ExpressionWrapper:
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+@dataclass(frozen=True)
+class Held:
+    """One contract held, as the listings see it."""
+
+    pk: int
+    contract_id: str
+    name: str
+    display_name: str
+    role: str  # Role.Kind
+    version: int | None  # the current version of the day's consigne
+    rank: int  # its acknowledgment state's place in ORDER
+    has_token: bool
+    has_address: bool
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.name
+
+    @property
+    def state(self) -> Status:
+        return ORDER[self.rank]
+
+    def matches(self, text: str) -> bool:
+        """Whether the id, the name or the display name contains ``text`` (casefolded)."""
+        return any(text in value.casefold() for value in (self.contract_id, self.name, self.display_name))
+
+
+FACTS = ("pk", "contract_id", "name", "display_name", "role", "version", "rank", "has_token", "has_address")
+
+
+def facts(user, day: date, *, moment: datetime, locked: bool) -> list[Held]:
+    """Every contract ``user`` holds, with its facts of ``day`` (see ``held``), in no order: one query."""
+    rows = held(user, day, moment=moment, locked=locked).order_by().values_list(*FACTS)
+    return [Held(pk, cid, n, d, role, v, rank, bool(t), bool(a)) for pk, cid, n, d, role, v, rank, t, a in rows]
+
+
 @dataclass(frozen=True)
 class Counts:
-    """The contracts held, grouped by (rank, has_token, has_address, matches the search): enough to count what
-    any filter finds, with or without the search, in any state."""
+    """How many of the contracts held each filter finds, with or without the listing's search."""
 
-    groups: tuple[tuple[int, bool, bool, bool, int], ...]
+    found: list[Held]
+    search: str
 
     def of(self, key: str, *, searched: bool = True, states: frozenset[Status] | None = None) -> int:
         """How many contracts the filter ``key`` finds (among those matching the search when ``searched``; only
         those in ``states`` when given)."""
-        f = FILTER_BY_KEY[key]
+        f, text = FILTER_BY_KEY[key], self.search.casefold() if searched else ""
         return sum(
-            n
-            for rank, has_token, has_address, matches, n in self.groups
-            if (matches or not searched)
-            and f.admits(rank, has_token, has_address)
-            and (states is None or ORDER[rank] in states)
+            1
+            for r in self.found
+            if f.admits(r) and (not text or r.matches(text)) and (states is None or r.state in states)
         )
-
-
-def counts(query: QuerySet[Contract], search: str) -> Counts:
-    """The contracts of ``query`` (from ``held``) grouped as ``Counts`` needs them: one query, at most 40 rows."""
-    matches = ExpressionWrapper(search_condition(search) if search else Q(pk__isnull=False), BooleanField())
-    groups = (
-        query.annotate(matches=matches)
-        .order_by()
-        .values_list("rank", "has_token", "has_address", "matches")
-        .annotate(n=Count("pk"))
-    )
-    return Counts(tuple((rank, bool(t), bool(a), bool(m), n) for rank, t, a, m, n in groups))
 
 
 @dataclass(frozen=True)
@@ -232,7 +248,7 @@ class Page:
     number: int
     pages: int
     total: int
-    rows: list[dict]
+    rows: list[Held]
 
     @property
     def first_index(self) -> int:
@@ -251,26 +267,13 @@ class Page:
         return self.number + 1 if self.number < self.pages else None
 
 
-ROW_FIELDS = ("pk", "contract_id", "shown_name", "role", "version", "rank", "has_token", "has_address")
-
-
-def page_of(query: QuerySet[Contract], listing: Listing, total: int) -> Page:
-    """The page of ``query`` that ``listing`` asks for (the last one when past the end), its rows as dicts of
-    ROW_FIELDS; ``total``: how many contracts the listing finds (from ``counts``). One query."""
-    pages = max(1, math.ceil(total / PER_PAGE))
+def page_of(rows: list[Held], listing: Listing) -> Page:
+    """The page of ``rows`` (what ``listing`` finds, from ``Listing.rows``) that ``listing`` asks for (the last
+    one when past the end)."""
+    pages = max(1, math.ceil(len(rows) / PER_PAGE))
     number = min(listing.page, pages)
     start = (number - 1) * PER_PAGE
-    rows = query.filter(listing.condition).order_by(*SORTS[listing.sort][1]).values(*ROW_FIELDS)
-    return Page(number, pages, total, list(rows[start : start + PER_PAGE]) if total else [])
-
-
-def listed(query: QuerySet[Contract], listing: Listing, *, states: frozenset[Status] | None = None) -> list[dict]:
-    """Every row ``listing`` finds, on every page, in its order (optionally only those in ``states``): for the
-    actions on a whole filter. One query."""
-    rows = query.filter(listing.condition)
-    if states is not None:
-        rows = rows.filter(Q(rank__in=sorted(RANK[s] for s in states)))
-    return list(rows.order_by(*SORTS[listing.sort][1]).values(*ROW_FIELDS))
+    return Page(number, pages, len(rows), rows[start : start + PER_PAGE])
 
 
 def addresses_of(contract_pks: list[int]) -> dict[int, list[str]]:

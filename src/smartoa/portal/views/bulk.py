@@ -40,7 +40,7 @@ from smartoa.contracts.services import active_token_expiries
 from smartoa.core.formats import number_text
 from smartoa.domain.calendar import iso
 from smartoa.domain.errors import NotFound, UserError
-from smartoa.portal.listing import API_FILTERS, API_SORTS, SORTS, Listing, addresses_of, counts, listed, page_of
+from smartoa.portal.listing import API_FILTERS, API_SORTS, SORTS, Counts, Held, Listing, addresses_of, page_of
 from smartoa.portal.messages import user_message
 from smartoa.portal.security import client_ip
 from smartoa.portal.views.contracts import Day, Readiness, filter_links, named
@@ -71,21 +71,21 @@ class AccessRow:
         return _("Sélectionner %(id)s") % {"id": self.contract_id}
 
 
-def access_rows(found: list[dict], moment: datetime, selected: set[str]) -> list[AccessRow]:
+def access_rows(found: list[Held], moment: datetime, selected: set[str]) -> list[AccessRow]:
     """The rows of a page of contracts with their addresses and token (two queries)."""
-    pks = [r["pk"] for r in found]
+    pks = [r.pk for r in found]
     addresses, expiries = addresses_of(pks), active_token_expiries(pks)
     rows = []
     for r in found:
-        mine = addresses.get(r["pk"], [])
+        mine = addresses.get(r.pk, [])
         rows.append(
             AccessRow(
-                r["contract_id"],
-                r["shown_name"],
+                r.contract_id,
+                r.shown_name,
                 mine[:SHOWN_ADDRESSES],
                 max(0, len(mine) - SHOWN_ADDRESSES),
-                Readiness.of(expiries.get(r["pk"]), len(mine), moment),
-                r["contract_id"] in selected,
+                Readiness.of(expiries.get(r.pk), len(mine), moment),
+                r.contract_id in selected,
             )
         )
     return rows
@@ -95,9 +95,8 @@ def access_page(request, listing: Listing, *, selected=(), address="", errors=No
     """The API access page of the account's contracts (``selected``, ``address``, ``errors`` and ``scope``: a
     refused form shown again as it was sent)."""
     when = Day.tomorrow()
-    query = when.held(request.user)
-    found = counts(query, listing.search)
-    page = page_of(query, listing, found.of(listing.filter))
+    found = Counts(when.facts(request.user), listing.search)
+    page = page_of(listing.rows(found.found), listing)
     context = {
         "listing": listing,
         "page": page,
@@ -129,7 +128,7 @@ def selection(request, listing: Listing) -> list[str]:
     if "contracts" in request.POST:
         return request.POST["contracts"].split()
     if request.POST.get("scope") == "filter":
-        return [r["contract_id"] for r in listed(Day.tomorrow().held(request.user), listing)]
+        return [r.contract_id for r in listing.rows(Day.tomorrow().facts(request.user))]
     return request.POST.getlist("contract")
 
 

@@ -39,11 +39,10 @@ from smartoa.portal.listing import (
     SORTS,
     TO_ACKNOWLEDGE,
     Counts,
+    Held,
     Listing,
     addresses_of,
-    counts,
-    held,
-    listed,
+    facts,
     page_of,
 )
 from smartoa.portal.messages import user_message
@@ -127,27 +126,27 @@ class Row:
         return _("Acquiescer %(id)s") % {"id": self.contract_id}
 
 
-def rows_of(found: list[dict], day: date, moment: datetime) -> list[Row]:
+def rows_of(found: list[Held], day: date, moment: datetime) -> list[Row]:
     """The rows of a page of contracts (from ``listing.page_of``): six queries, whatever their number."""
-    pks = [r["pk"] for r in found]
+    pks = [r.pk for r in found]
     consignes, states = day_bars(day, pks), day_states(pks, day)
     expiries, addresses = active_token_expiries(pks), addresses_of(pks)
     rows = []
     for r in found:
-        state = states[r["pk"]]
+        state = states[r.pk]
         text, detail = state_words(state)
         needs = state.status in TO_ACKNOWLEDGE and state.can_acknowledge
         rows.append(
             Row(
-                r["contract_id"],
-                r["shown_name"],
-                str(Role.Kind(r["role"]).label),
-                *consignes[r["pk"]],
+                r.contract_id,
+                r.shown_name,
+                str(Role.Kind(r.role).label),
+                *consignes[r.pk],
                 STATE_CLASS[state.status],
                 text,
                 detail,
-                f"{r['contract_id']}:{state.version}" if needs else "",
-                Readiness.of(expiries.get(r["pk"]), len(addresses.get(r["pk"], ())), moment),
+                f"{r.contract_id}:{state.version}" if needs else "",
+                Readiness.of(expiries.get(r.pk), len(addresses.get(r.pk, ())), moment),
             )
         )
     return rows
@@ -180,8 +179,9 @@ class Day:
         same_day = local_day_of(self.deadline) == local_day_of(self.moment)
         return time_text(self.deadline) if same_day else moment_text(self.deadline)
 
-    def held(self, user):
-        return held(user, self.day, moment=self.moment, locked=self.locked)
+    def facts(self, user) -> list[Held]:
+        """Every contract ``user`` holds, with its facts of the day (one query)."""
+        return facts(user, self.day, moment=self.moment, locked=self.locked)
 
 
 def filter_links(listing: Listing, found: Counts, locked: bool, keys=None) -> list[dict]:
@@ -204,9 +204,8 @@ class ContractsView(View):
     def get(self, request):
         when = Day.tomorrow()
         listing = Listing.of(request.GET)
-        query = when.held(request.user)
-        found = counts(query, listing.search)
-        page = page_of(query, listing, found.of(listing.filter))
+        found = Counts(when.facts(request.user), listing.search)
+        page = page_of(listing.rows(found.found), listing)
         rows = rows_of(page.rows, when.day, when.moment)
         page_acks = [r.ack_value for r in rows if r.ack_value]
         context = {
@@ -349,9 +348,9 @@ class AcknowledgeAllView(View):
     def get(self, request):
         when = Day.tomorrow()
         listing = Listing.of(request.GET)
-        found = listed(when.held(request.user), listing, states=TO_ACKNOWLEDGE)
-        consignes = day_bars(when.day, [r["pk"] for r in found])
-        rows = [(r["contract_id"], r["shown_name"], r["version"], consignes[r["pk"]][0]) for r in found]
+        found = listing.rows(when.facts(request.user), states=TO_ACKNOWLEDGE)
+        consignes = day_bars(when.day, [r.pk for r in found])
+        rows = [(r.contract_id, r.shown_name, r.version, consignes[r.pk][0]) for r in found]
         groups = Counter(text for *_ignored, text in rows).most_common()
         context = {
             "when": when,
