@@ -162,7 +162,7 @@ def test_several_contracts_acknowledged_together(signed_in):
     v = signed_in()
     v.page.get_by_label("Acquiescer BOA00001").check()
     v.page.get_by_label("Acquiescer BOA00002").check()
-    v.page.get_by_role("button", name="Acquiescer les contrats cochés").click()
+    v.page.get_by_role("button", name="Acquiescer la sélection").click()
     assert v.page.get_by_text("Acquiescements enregistrés pour 2 contrats").is_visible()
     assert sorted(Acknowledgment.objects.values_list("consigne__contract__contract_id", "version__number")) == [
         ("BOA00001", 1),

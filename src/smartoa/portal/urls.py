@@ -4,6 +4,7 @@ from smartoa.portal.views import (
     account,
     api_access,
     auth,
+    bulk,
     contract,
     contracts,
     curve,
@@ -49,6 +50,10 @@ urlpatterns = [
     # Contracts.
     path("", contracts.ContractsView.as_view(), name="contracts"),
     path("acquiescer/", contracts.AcknowledgeManyView.as_view(), name="acknowledge-many"),
+    path("acquiescer/tout/", contracts.AcknowledgeAllView.as_view(), name="acknowledge-all"),
+    path("acces-api/", bulk.BulkAccessView.as_view(), name="bulk-access"),
+    path("acces-api/adresse/", bulk.BulkAddressView.as_view(), name="bulk-address"),
+    path("acces-api/jetons/", bulk.BulkTokensView.as_view(), name="bulk-tokens"),
     path("contrats/<str:contract_id>/", contract.ContractView.as_view(), name="contract"),
     path("contrats/<str:contract_id>/nom/", contract.RenameView.as_view(), name="rename"),
     path("contrats/<str:contract_id>/jours/<str:day>/", contract.DayView.as_view(), name="day"),

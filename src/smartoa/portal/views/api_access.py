@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
@@ -36,16 +37,23 @@ class AddressForm(forms.Form):
 
 
 def _page(request, holding, form=None, status=200):
+    """The contract's API access page: the steps to be ready (an address, a token, a first call), the addresses,
+    the token."""
     contract = holding.contract
     tokens = tokens_of(contract)
     active = next((t for t in tokens if token_state(t) == "active"), None)
+    addresses = allowed_ips(contract)
     context = {
         "holding": holding,
         "contract": contract,
-        "addresses": allowed_ips(contract),
+        "addresses": addresses,
         "form": form or AddressForm(),
         "token": active,
         "tokens": [(t, token_state(t)) for t in tokens[:10]],
+        "production": settings.PRODUCTION,
+        "ready": active is not None and (bool(addresses) or not settings.PRODUCTION),
+        "api_url": f"{settings.BASE_URL}/api/v1/effacement",
+        "token_placeholder": _("<VOTRE_JETON>"),
         "tab": "access",
     }
     return render(request, "portal/contract/access.html", context, status=status)
