@@ -214,7 +214,7 @@ def test_publish_operation_gives_a_version_the_api_can_acknowledge(client, opera
         reverse("admin:consignes_consigne_operation", args=["publish"]),
         {"file": SimpleUploadedFile("c.json", document)},
     )
-    assert again.status_code == 400 and "already published" in again.content.decode()
+    assert again.status_code == 400 and "lready published" in again.content.decode()
 
 
 def test_hlar_operation_has_the_cli_checks(client, operator, settings):
