@@ -16,3 +16,9 @@ urlpatterns = [
     path("backoffice/", include("smartoa.backoffice.urls")),
     path("", include("smartoa.portal.urls")),
 ]
+
+# Error pages in the portal's frame and the visitor's language (the API answers JSON: api/errors.py).
+handler400 = "smartoa.portal.views.errors.bad_request"
+handler403 = "smartoa.portal.views.errors.forbidden"
+handler404 = "smartoa.portal.views.errors.not_found"
+handler500 = "smartoa.portal.views.errors.server_error"

@@ -67,7 +67,7 @@ def test_a_bad_url_is_refused_with_a_clear_message(signed_in):  # noqa: F811
     ]:
         v.page.get_by_label("URL de réception").fill(url)
         v.page.get_by_role("button", name="Enregistrer et créer un secret").click()
-        assert text in v.page.locator(".field .error").inner_text()
+        assert text in v.page.locator(".field .error").text_content()  # (as written; shown with a capital)
     v.check_page("webhook-refused")
     assert not Webhook.objects.exists()
 

@@ -73,3 +73,14 @@ def account_events(user_id: int, actions: Iterable[str], *, limit: int = 10) -> 
         .values_list("at", "action", "ip")[:limit]
     )
     return [AccountEvent(at, action, ip) for at, action, ip in rows]
+
+
+def role_lost_at(user_id: int, contract_id: str) -> datetime | None:
+    """When the account last lost its role on the contract ``contract_id`` (an operator's change, a manager
+    replaced), or None if it never held one."""
+    return (
+        AuditEvent.objects.filter(action="role.revoked", user_id=user_id, contract__contract_id=contract_id)
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )

@@ -4,10 +4,12 @@ Any other contract answers 404, never 403, so that ids cannot be probed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.http import Http404
 
 from smartoa.accounts.models import Role
+from smartoa.audit.queries import role_lost_at
 from smartoa.contracts.models import Contract
 
 
@@ -27,10 +29,19 @@ def holdings(user) -> list[Holding]:
     return [Holding(role.contract, role.kind) for role in roles]
 
 
+class ContractNotHeld(Http404):
+    """A contract the account holds no role on, whether it exists or not: 404. ``lost_at``: when the account lost
+    its role on it, if it once held one (its 404 page says so; anyone else learns nothing)."""
+
+    def __init__(self, contract_id: str, lost_at: datetime | None):
+        super().__init__("no such contract")
+        self.contract_id = contract_id
+        self.lost_at = lost_at
+
+
 def contract_for(user, contract_id: str) -> Holding:
-    """The contract ``contract_id`` if the account holds a role on it; Http404 otherwise (whether it exists or
-    not)."""
+    """The contract ``contract_id`` if the account holds a role on it; ContractNotHeld (a 404) otherwise."""
     role = Role.objects.filter(user=user, contract__contract_id=contract_id).select_related("contract").first()
     if role is None:
-        raise Http404("no such contract")
+        raise ContractNotHeld(contract_id, role_lost_at(user.pk, contract_id))
     return Holding(role.contract, role.kind)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django import template
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -77,3 +78,16 @@ def duration_text(seconds: int) -> str:
     if hours:
         return _("%(h)s h %(m)02d min") % {"h": hours, "m": minutes}
     return _("%(m)s min") % {"m": minutes} if minutes else _("moins d'une minute")
+
+
+@register.simple_tag(takes_context=True)
+def hlar(context) -> str:
+    """ "HLAR" as a page says it: spelled out the first time in the page ("HLAR (heure limite d'accès au réseau)"),
+    the bare acronym (marked as an abbreviation) after. Use ``{% hlar as h %}`` then ``{{ h }}`` in a sentence."""
+    request = context.get("request")
+    explained = getattr(request, "_hlar_explained", False)
+    if request is not None:
+        request._hlar_explained = True
+    if explained:
+        return format_html('<abbr title="{}">HLAR</abbr>', _("heure limite d'accès au réseau"))
+    return format_html("{}", _("HLAR (heure limite d'accès au réseau)"))
