@@ -159,7 +159,7 @@ def test_no_page_shows_an_iso_date_and_the_hlar_is_spelled_out_once(platform, na
             problems.append(f"{name} ({path}): ISO {iso[:3]}")
         if "HLAR" in text and text.count(EXPLAINED[language]) != 1:
             problems.append(f"{name} ({path}): HLAR explained {text.count(EXPLAINED[language])} times")
-    assert problems == []
+    assert not problems, "\n".join(problems)
 
 
 def test_the_visible_text_leaves_out_what_a_person_does_not_read():
