@@ -82,7 +82,7 @@ def value_text(value: object) -> str:
 
 
 def error_text(error: UserError) -> str:
-    """A refusal (``UserError``) for people: its message in the language of the request (lower case first:
-    pages may embed it in a sentence; shown alone, the stylesheet capitalises it), each date, time and number of it written as above, each sub-problem (a file's bad lines) on its own
-    line, translated too."""
+    """A refusal (``UserError``) for people: its message in the language of the request (lower case first: pages
+    may embed it in a sentence; shown alone, the stylesheet capitalises it), each date, time and number of it
+    written as above, each sub-problem (a file's bad lines) on its own line, translated too."""
     return error.translated(gettext, value_text)
