@@ -1,6 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "smartoa.accounts"
+    verbose_name = _("Comptes")
     label = "accounts"

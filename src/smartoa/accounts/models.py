@@ -69,10 +69,12 @@ class Role(models.Model):
         HOLDER = "holder", _("Producteur")
         MANAGER = "manager", _("Gestionnaire")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles")
-    contract = models.ForeignKey("contracts.Contract", on_delete=models.CASCADE, related_name="roles")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles", verbose_name=_("compte"))
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.CASCADE, related_name="roles", verbose_name=_("contrat")
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("rôle"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("créé le"))
 
     class Meta:
         verbose_name = _("rôle")
@@ -91,10 +93,10 @@ class BackupCode(models.Model):
     """A one-time code that replaces the authenticator once (shown once at enrolment). Only a keyed hash is
     stored (``accounts/security.py``)."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="backup_codes")
-    code_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="backup_codes", verbose_name=_("compte"))
+    code_hash = models.CharField(max_length=64, unique=True, verbose_name=_("empreinte du code"))
+    created_at = models.DateTimeField(verbose_name=_("créé le"))
+    used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("utilisé le"))
 
     class Meta:
         verbose_name = _("code de secours")
@@ -109,7 +111,9 @@ class AccountSession(AbstractBaseSession):
     the address it signed in from and since when (``accounts/sessions.py`` fills them from the session's data at
     each save). An account can see its open sessions and end the others ("Mon compte")."""
 
-    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="sessions")
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="sessions", verbose_name=_("compte")
+    )
     ip = models.GenericIPAddressField(_("adresse"), null=True, blank=True)
     signed_in_at = models.DateTimeField(_("connexion"), null=True, blank=True)
 

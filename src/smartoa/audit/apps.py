@@ -1,6 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditConfig(AppConfig):
     name = "smartoa.audit"
+    verbose_name = _("Journal d'audit")
     label = "audit"

@@ -8,13 +8,19 @@ from smartoa.core.models import AppendOnly
 
 
 class AuditEvent(AppendOnly):
-    at = models.DateTimeField(db_index=True)
-    action = models.CharField(max_length=64, db_index=True)
-    actor = models.CharField(max_length=200, help_text="who: an e-mail, 'cli', 'api:<token prefix>', 'system'")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    contract = models.ForeignKey("contracts.Contract", null=True, blank=True, on_delete=models.SET_NULL)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    details = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(db_index=True, verbose_name=_("date"))
+    action = models.CharField(max_length=64, db_index=True, verbose_name=_("action"))
+    actor = models.CharField(
+        max_length=200, help_text="who: an e-mail, 'cli', 'api:<token prefix>', 'system'", verbose_name=_("auteur")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("compte")
+    )
+    contract = models.ForeignKey(
+        "contracts.Contract", null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("contrat")
+    )
+    ip = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("adresse IP"))
+    details = models.JSONField(default=dict, blank=True, verbose_name=_("détails"))
 
     class Meta:
         ordering = ["-at", "-id"]

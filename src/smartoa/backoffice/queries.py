@@ -36,6 +36,7 @@ from smartoa.consignes.models import Acknowledgment, Consigne, HlarOverride
 from smartoa.contracts.models import Contract, EligibilityRule
 from smartoa.contracts.services import active_token_expiries, eligibility, eligibility_rules_on
 from smartoa.core.clock import now
+from smartoa.core.formats import number_text
 from smartoa.domain.acknowledgment import Status
 from smartoa.domain.calendar import local_day_of
 from smartoa.domain.deadlines import is_open
@@ -268,7 +269,7 @@ def contract_rows(contracts: Iterable[Contract], day: date) -> list[dict]:
             "contract_id": contract.contract_id,
             "name": contract.label,
             "sector": contract.get_sector_display(),
-            "power": f"{contract.installed_power.normalize():f} {contract.power_unit}",
+            "power": f"{number_text(contract.installed_power)} {contract.power_unit}",
             "eligibility": eligibility(contract, day, rules),
             "accounts": accounts.get(contract.pk, []),
             "token_expires": tokens.get(contract.pk),

@@ -14,6 +14,7 @@ from smartoa.billing.services import record_compensation_input, run_compliance
 from smartoa.contracts.services import get_contract
 from smartoa.core.admin import Operation, ReadOnlyAdmin, actor_of
 from smartoa.core.clock import now
+from smartoa.core.formats import month_text, number_text
 from smartoa.domain.calendar import local_day_of
 from smartoa.domain.curves import parse_month
 from smartoa.metering.models import CurveImport, CurveKind
@@ -29,10 +30,10 @@ class RunCompliance(Operation):
 
     def perform(self, request, obj, form):
         run = run_compliance(parse_month(form.cleaned_data["month"]), actor=actor_of(request))
-        return _("%(month)s : %(contracts)s contrat(s), %(episodes)s épisode(s).") % {
-            "month": f"{run.month:%Y-%m}",
-            "contracts": run.contracts,
-            "episodes": run.episodes,
+        return _("Conformité de %(month)s calculée : contrats : %(contracts)s ; épisodes d'arrêt : %(episodes)s.") % {
+            "month": month_text(run.month),
+            "contracts": number_text(run.contracts),
+            "episodes": number_text(run.episodes),
         }
 
 

@@ -12,7 +12,7 @@ class ComplianceRun(models.Model):
     month = models.DateField(_("mois"), db_index=True)
     started_at = models.DateTimeField(_("début du calcul"))
     finished_at = models.DateTimeField(_("fin du calcul"))
-    actor = models.CharField(max_length=200)
+    actor = models.CharField(max_length=200, verbose_name=_("auteur"))
     tolerance_kwh = models.FloatField(_("tolérance (kWh par pas)"))
     tolerance_percent = models.FloatField(_("tolérance (% de la puissance installée)"))
     contracts = models.PositiveIntegerField(_("contrats"))
@@ -43,12 +43,14 @@ class ContractMonth(_Figures):
     """A contract's compliance for a month: totals of the episodes that start in the month, figures per day,
     and the curve revisions and consigne versions used (``inputs``)."""
 
-    run = models.ForeignKey(ComplianceRun, on_delete=models.CASCADE, related_name="contract_months")
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="+")
+    run = models.ForeignKey(
+        ComplianceRun, on_delete=models.CASCADE, related_name="contract_months", verbose_name=_("calcul")
+    )
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="+", verbose_name=_("contrat"))
     month = models.DateField(_("mois"))
     episodes = models.PositiveIntegerField(_("épisodes"))
-    days = models.JSONField(default=dict)
-    inputs = models.JSONField(default=dict)
+    days = models.JSONField(default=dict, verbose_name=_("jours"))
+    inputs = models.JSONField(default=dict, verbose_name=_("entrées"))
     compensation = models.JSONField(_("compensation"), default=dict)
 
     class Meta:
@@ -64,8 +66,10 @@ class ContractMonth(_Figures):
 class EpisodeResult(_Figures):
     """One stop episode (maximal run of stop steps, possibly across midnight), attributed to its start month."""
 
-    run = models.ForeignKey(ComplianceRun, on_delete=models.CASCADE, related_name="episode_results")
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="+")
+    run = models.ForeignKey(
+        ComplianceRun, on_delete=models.CASCADE, related_name="episode_results", verbose_name=_("calcul")
+    )
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="+", verbose_name=_("contrat"))
     month = models.DateField(_("mois"))
     start = models.DateTimeField(_("début"))
     end = models.DateTimeField(_("fin"))
@@ -84,7 +88,7 @@ class CompensationInput(models.Model):
     """The explicit inputs of a contract-month's compensation: a price and an estimated producible curve
     (an import of kind ``producible``), with who recorded them and when. Without it: "not computable"."""
 
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="+")
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="+", verbose_name=_("contrat"))
     month = models.DateField(_("mois (premier jour)"))
     rule = models.CharField(_("règle"), max_length=50, default="producible_x_price")
     price_eur_per_mwh = models.DecimalField(_("prix (€/MWh)"), max_digits=10, decimal_places=3, null=True, blank=True)

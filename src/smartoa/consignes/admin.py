@@ -6,11 +6,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from smartoa.consignes.deadlines import parse_hhmm, set_hlar
 from smartoa.consignes.models import Acknowledgment, Consigne, ConsigneVersion, HlarOverride
 from smartoa.consignes.services import load_documents, modify, publish
 from smartoa.core.admin import Operation, ReadOnlyAdmin, ReadOnlyInline, actor_of
+from smartoa.core.formats import number_text
 from smartoa.domain.calendar import iso, parse_day
 
 
@@ -41,7 +43,8 @@ class Publish(Operation):
 
     def perform(self, request, obj, form):
         published = publish(load_documents(form.cleaned_data["file"]), actor=actor_of(request))
-        return _("%(n)s consigne(s) publiée(s).") % {"n": len(published)}
+        n = len(published)
+        return ngettext("%(n)s consigne publiée.", "%(n)s consignes publiées.", n) % {"n": number_text(n)}
 
 
 class Modify(Operation):
@@ -54,7 +57,8 @@ class Modify(Operation):
     def perform(self, request, obj, form):
         documents = load_documents(form.cleaned_data["file"], action="changed")
         versions = modify(documents, reason=form.cleaned_data["reason"], actor=actor_of(request))
-        return _("%(n)s consigne(s) modifiée(s).") % {"n": len(versions)}
+        n = len(versions)
+        return ngettext("%(n)s consigne modifiée.", "%(n)s consignes modifiées.", n) % {"n": number_text(n)}
 
 
 @admin.register(Consigne)

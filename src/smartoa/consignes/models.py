@@ -16,7 +16,9 @@ class Consigne(models.Model):
     the publishing transaction, between the consigne's row and its first version's.
     """
 
-    contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="consignes")
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.PROTECT, related_name="consignes", verbose_name=_("contrat")
+    )
     delivery_day = models.DateField(_("date de livraison"))
     current_version = models.OneToOneField(
         "ConsigneVersion",
@@ -45,17 +47,21 @@ class ConsigneVersion(AppendOnly):
 
     immutable_reason = "publish a new version"
 
-    consigne = models.ForeignKey(Consigne, on_delete=models.PROTECT, related_name="versions")
+    consigne = models.ForeignKey(
+        Consigne, on_delete=models.PROTECT, related_name="versions", verbose_name=_("consigne")
+    )
     # Copies of the consigne's keys, so that the API's hot path finds the latest document with one index.
-    contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="+")
-    delivery_day = models.DateField()
-    number = models.PositiveIntegerField()
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.PROTECT, related_name="+", verbose_name=_("contrat")
+    )
+    delivery_day = models.DateField(verbose_name=_("date de livraison"))
+    number = models.PositiveIntegerField(verbose_name=_("numéro"))
     created_at = models.DateTimeField(_("date de mise à jour"))
-    created_by = models.CharField(max_length=200)
+    created_by = models.CharField(max_length=200, verbose_name=_("publiée par"))
     reason = models.TextField(_("motif"), blank=True)
-    has_stop = models.BooleanField()
-    periods = models.JSONField()
-    document = models.TextField()
+    has_stop = models.BooleanField(verbose_name=_("avec arrêt"))
+    periods = models.JSONField(verbose_name=_("périodes"))
+    document = models.TextField(verbose_name=_("document (API)"))
 
     class Meta:
         verbose_name = _("version de consigne")
@@ -78,14 +84,22 @@ class Acknowledgment(AppendOnly):
         API = "api", "API"
         PORTAL = "portal", _("Portail")
 
-    consigne = models.ForeignKey(Consigne, on_delete=models.PROTECT, related_name="acknowledgments")
-    version = models.ForeignKey(ConsigneVersion, on_delete=models.PROTECT, related_name="acknowledgments")
-    acknowledged_at = models.DateTimeField()
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
-    token = models.ForeignKey("contracts.ApiToken", null=True, blank=True, on_delete=models.PROTECT)
-    actor = models.CharField(max_length=200)
-    ip = models.GenericIPAddressField(null=True, blank=True)
+    consigne = models.ForeignKey(
+        Consigne, on_delete=models.PROTECT, related_name="acknowledgments", verbose_name=_("consigne")
+    )
+    version = models.ForeignKey(
+        ConsigneVersion, on_delete=models.PROTECT, related_name="acknowledgments", verbose_name=_("version")
+    )
+    acknowledged_at = models.DateTimeField(verbose_name=_("acquiescé le"))
+    channel = models.CharField(max_length=10, choices=Channel.choices, verbose_name=_("canal"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("compte")
+    )
+    token = models.ForeignKey(
+        "contracts.ApiToken", null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("jeton")
+    )
+    actor = models.CharField(max_length=200, verbose_name=_("auteur"))
+    ip = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("adresse IP"))
 
     class Meta:
         verbose_name = _("acquiescement")
@@ -98,10 +112,10 @@ class Acknowledgment(AppendOnly):
 class HlarOverride(models.Model):
     """A postponed (or explicitly set) HLAR for one delivery day, instead of the default D−1 16:30."""
 
-    delivery_day = models.DateField(unique=True)
-    hlar_at = models.DateTimeField()
-    set_at = models.DateTimeField()
-    set_by = models.CharField(max_length=200)
+    delivery_day = models.DateField(unique=True, verbose_name=_("date de livraison"))
+    hlar_at = models.DateTimeField(verbose_name=_("HLAR"))
+    set_at = models.DateTimeField(verbose_name=_("fixée le"))
+    set_by = models.CharField(max_length=200, verbose_name=_("fixée par"))
 
     class Meta:
         verbose_name = _("HLAR fixée")
@@ -115,7 +129,9 @@ class ReminderSent(models.Model):
     """The accounts of a contract were reminded to acknowledge version ``number`` of its consigne of
     ``delivery_day`` (reminders go once per contract, day and version)."""
 
-    contract = models.ForeignKey("contracts.Contract", on_delete=models.CASCADE, related_name="+")
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.CASCADE, related_name="+", verbose_name=_("contrat")
+    )
     delivery_day = models.DateField(_("date de livraison"))
     number = models.PositiveIntegerField(_("version"))
     sent_at = models.DateTimeField(_("envoyé le"))

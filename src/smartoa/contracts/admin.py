@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from smartoa.accounts.models import Role
 from smartoa.contracts.importing import FORMAT_HELP, import_contracts, parse_contracts_csv
@@ -22,6 +22,7 @@ from smartoa.contracts.services import (
     set_active,
 )
 from smartoa.core.admin import Operation, ReadOnlyAdmin, ReadOnlyInline, actor_of, address_of
+from smartoa.core.formats import number_text
 from smartoa.domain.calendar import iso
 from smartoa.domain.errors import InvalidInput
 
@@ -54,7 +55,7 @@ class AddIps(Operation):
 
     def perform(self, request, obj, form):
         added = add_ips(obj, form.cleaned_data["addresses"], actor=actor_of(request), ip=address_of(request))
-        return _("%(n)s adresse(s) ajoutée(s).") % {"n": len(added)}
+        return ngettext("%(n)s adresse ajoutée.", "%(n)s adresses ajoutées.", len(added)) % {"n": len(added)}
 
 
 class RemoveIps(Operation):
@@ -63,7 +64,7 @@ class RemoveIps(Operation):
 
     def perform(self, request, obj, form):
         removed = remove_ips(obj, form.cleaned_data["addresses"], actor=actor_of(request), ip=address_of(request))
-        return _("%(n)s adresse(s) retirée(s).") % {"n": len(removed)}
+        return ngettext("%(n)s adresse retirée.", "%(n)s adresses retirées.", len(removed)) % {"n": len(removed)}
 
 
 class ConfirmForm(forms.Form):
@@ -137,10 +138,12 @@ class ImportContracts(Operation):
 
     def perform(self, request, obj, form):
         summary = import_contracts(parse_contracts_csv(form.cleaned_data["file"]), actor=actor_of(request))
-        return _("%(created)s contrat(s) créé(s), %(updated)s mis à jour, %(accounts)s compte(s) créé(s).") % {
-            "created": len(summary.created),
-            "updated": len(summary.updated),
-            "accounts": len(summary.accounts_created),
+        return _(
+            "Import terminé. Contrats créés : %(created)s ; mis à jour : %(updated)s. Comptes créés : %(accounts)s."
+        ) % {
+            "created": number_text(len(summary.created)),
+            "updated": number_text(len(summary.updated)),
+            "accounts": number_text(len(summary.accounts_created)),
         }
 
 

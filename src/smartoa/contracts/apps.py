@@ -1,6 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ContractsConfig(AppConfig):
     name = "smartoa.contracts"
+    verbose_name = _("Contrats")
     label = "contracts"

@@ -39,8 +39,8 @@ class Contract(models.Model):
     installed_power = models.DecimalField(_("puissance installée"), max_digits=10, decimal_places=3)
     power_unit = models.CharField(_("unité"), max_length=3, choices=PowerUnit.choices)
     active = models.BooleanField(_("actif"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("créé le"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("modifié le"))
 
     class Meta:
         verbose_name = _("contrat")
@@ -66,7 +66,7 @@ class EligibilityRule(models.Model):
     The rule in force on a day is the one of the sector with the latest ``effective_from`` not after it.
     """
 
-    sector = models.CharField(max_length=20, choices=Sector.choices)
+    sector = models.CharField(max_length=20, choices=Sector.choices, verbose_name=_("filière"))
     min_power_mw = models.DecimalField(_("puissance minimale (MW ou MWc)"), max_digits=10, decimal_places=3)
     effective_from = models.DateField(_("en vigueur à partir du"))
     source = models.CharField(_("texte de référence"), max_length=200, blank=True)
@@ -87,9 +87,11 @@ class EligibilityRule(models.Model):
 class AllowedIP(models.Model):
     """A public fixed IP address (v4 or v6, no range, no name) allowed to call the API for a contract."""
 
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="allowed_ips")
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="allowed_ips", verbose_name=_("contrat")
+    )
     address = models.GenericIPAddressField(_("adresse IP"))
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("ajoutée le"))
 
     class Meta:
         verbose_name = _("adresse IP autorisée")
@@ -103,14 +105,14 @@ class AllowedIP(models.Model):
 class ApiToken(models.Model):
     """A contract's API token. Only its SHA-256 hash is stored; at most one is active per contract."""
 
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="tokens")
-    token_hash = models.CharField(max_length=64, unique=True)
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="tokens", verbose_name=_("contrat"))
+    token_hash = models.CharField(max_length=64, unique=True, verbose_name=_("empreinte du jeton"))
     prefix = models.CharField(_("début du jeton"), max_length=12)
-    created_at = models.DateTimeField()
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("créé le"))
+    expires_at = models.DateTimeField(verbose_name=_("expire le"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("révoqué le"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("dernière utilisation"))
+    created_by = models.CharField(max_length=200, blank=True, verbose_name=_("créé par"))
 
     class Meta:
         verbose_name = _("jeton API")

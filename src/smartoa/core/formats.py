@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.utils import dateformat
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext as _
 
@@ -44,6 +45,11 @@ def moment_text(moment: datetime | None) -> str:
     if moment is None:
         return ""
     return _("%(date)s à %(time)s") % {"date": day_text(moment), "time": time_text(moment)}
+
+
+def month_text(month: date) -> str:
+    """``novembre 2026`` (English: ``November 2026``)."""
+    return dateformat.format(month, "F Y")
 
 
 def number_text(value: int | float | Decimal | None, decimals: int | None = None) -> str:

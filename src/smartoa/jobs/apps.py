@@ -2,10 +2,12 @@ from importlib import import_module
 
 from django.apps import AppConfig, apps
 from django.utils.module_loading import module_has_submodule
+from django.utils.translation import gettext_lazy as _
 
 
 class JobsConfig(AppConfig):
     name = "smartoa.jobs"
+    verbose_name = _("Tâches planifiées")
     label = "jobs"
 
     def ready(self):

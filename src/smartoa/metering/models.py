@@ -30,8 +30,8 @@ class CurveImport(models.Model):
     kind = models.CharField(_("type de courbe"), max_length=12, choices=CurveKind.choices, default=CurveKind.REALISED)
     source = models.CharField(_("source"), max_length=300)
     received_at = models.DateTimeField(_("reçu le"))
-    actor = models.CharField(max_length=200)
-    sha256 = models.CharField(max_length=64)
+    actor = models.CharField(max_length=200, verbose_name=_("auteur"))
+    sha256 = models.CharField(max_length=64, verbose_name=_("empreinte SHA-256"))
     rows = models.PositiveBigIntegerField(_("lignes"))
     contract_days = models.PositiveIntegerField(_("jours-contrats"))
     revised_days = models.PositiveIntegerField(_("jours-contrats révisés"), default=0)
@@ -65,8 +65,12 @@ class CurveArray(models.Model):
 class CurveMonth(CurveArray):
     """A contract's current curve for one local month (``month`` = its first day)."""
 
-    contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="+", db_index=False)
-    kind = models.CharField(max_length=12, choices=CurveKind.choices, default=CurveKind.REALISED)
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("contrat")
+    )
+    kind = models.CharField(
+        max_length=12, choices=CurveKind.choices, default=CurveKind.REALISED, verbose_name=_("type de courbe")
+    )
     month = models.DateField(_("mois"))
     revision = models.PositiveIntegerField(_("révision"), default=1)
     curve_import = models.ForeignKey(
@@ -86,8 +90,12 @@ class CurveMonth(CurveArray):
 class CurveHistory(CurveArray):
     """A contract-month's array as it was before ``replaced_by`` revised some of its steps."""
 
-    contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="+", db_index=False)
-    kind = models.CharField(max_length=12, choices=CurveKind.choices, default=CurveKind.REALISED)
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("contrat")
+    )
+    kind = models.CharField(
+        max_length=12, choices=CurveKind.choices, default=CurveKind.REALISED, verbose_name=_("type de courbe")
+    )
     month = models.DateField(_("mois"))
     revision = models.PositiveIntegerField(_("révision"))
     curve_import = models.ForeignKey(

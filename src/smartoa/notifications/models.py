@@ -13,7 +13,9 @@ class Webhook(models.Model):
     """The URL a contract's consignes are POSTed to, signed with ``secret`` (HMAC-SHA256). Removing it deactivates
     the row (its deliveries stay in the log); setting it again gives a new secret."""
 
-    contract = models.OneToOneField("contracts.Contract", on_delete=models.CASCADE, related_name="webhook")
+    contract = models.OneToOneField(
+        "contracts.Contract", on_delete=models.CASCADE, related_name="webhook", verbose_name=_("contrat")
+    )
     url = models.CharField(_("URL"), max_length=MAX_URL)
     secret = models.CharField(_("secret"), max_length=64)
     active = models.BooleanField(_("actif"), default=True)
@@ -49,22 +51,31 @@ class OutboxMessage(models.Model):
     event = models.CharField(_("événement"), max_length=40)
     recipient = models.CharField(_("destinataire"), max_length=MAX_URL)
     contract = models.ForeignKey(
-        "contracts.Contract", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "contracts.Contract",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("contrat"),
     )
-    webhook = models.ForeignKey(Webhook, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
+    webhook = models.ForeignKey(
+        Webhook, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages", verbose_name=_("webhook")
+    )
     template = models.CharField(_("modèle"), max_length=40, blank=True)  # notifications/email/<template>/
     language = models.CharField(_("langue"), max_length=5, blank=True)
     context = models.JSONField(_("données"), default=dict, blank=True)
     body = models.TextField(_("contenu"), blank=True)
     # Context and body erased once delivered or failed (a provisional password must not stay in the database).
-    sensitive = models.BooleanField(default=False)
-    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    sensitive = models.BooleanField(default=False, verbose_name=_("sensible"))
+    dedupe_key = models.CharField(
+        max_length=200, null=True, blank=True, unique=True, verbose_name=_("clé de dédoublonnage")
+    )
     delivery_id = models.UUIDField(_("identifiant de livraison"), default=uuid.uuid4, unique=True)
     status = models.CharField(_("état"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(_("tentatives"), default=0)
     next_attempt_at = models.DateTimeField(_("prochaine tentative"))
-    lease_until = models.DateTimeField(null=True, blank=True)
-    lease_token = models.CharField(max_length=32, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True, verbose_name=_("réservé jusqu'au"))
+    lease_token = models.CharField(max_length=32, blank=True, verbose_name=_("jeton de réservation"))
     last_error = models.CharField(_("dernière erreur"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("créé le"))
     updated_at = models.DateTimeField(_("modifié le"))
@@ -95,7 +106,9 @@ class AccountPreference(models.Model):
     the operator's lead time. The modification e-mails (a modification voids the acknowledgment) and the
     account-security e-mails cannot be switched off."""
 
-    user = models.OneToOneField("accounts.User", on_delete=models.CASCADE, related_name="notification_preference")
+    user = models.OneToOneField(
+        "accounts.User", on_delete=models.CASCADE, related_name="notification_preference", verbose_name=_("compte")
+    )
     publications = models.BooleanField(_("e-mails de publication"), default=True)
     reminders = models.BooleanField(_("rappels"), default=True)
     reminder_minutes = models.PositiveSmallIntegerField(_("rappel avant l'HLAR (minutes)"), null=True, blank=True)
@@ -113,8 +126,10 @@ class ContractReminderChoice(models.Model):
     """An account's reminder choice for one of its contracts, in place of its account's (no row: as the account).
     ``reminder_minutes`` None is the operator's lead time."""
 
-    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
-    contract = models.ForeignKey("contracts.Contract", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+", verbose_name=_("compte"))
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.CASCADE, related_name="+", verbose_name=_("contrat")
+    )
     reminders = models.BooleanField(_("rappels"), default=True)
     reminder_minutes = models.PositiveSmallIntegerField(_("rappel avant l'HLAR (minutes)"), null=True, blank=True)
     updated_at = models.DateTimeField(_("modifié le"))
@@ -136,7 +151,9 @@ class ExtraAddress(models.Model):
     is kept, until it is used (``token_hash`` emptied) or replaced by a new link; the link expires at
     ``link_expires_at``. ``reminder_minutes`` None is the operator's lead time."""
 
-    contract = models.ForeignKey("contracts.Contract", on_delete=models.CASCADE, related_name="extra_addresses")
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.CASCADE, related_name="extra_addresses", verbose_name=_("contrat")
+    )
     email = models.EmailField(_("adresse e-mail"))
     language = models.CharField(_("langue"), max_length=5, default="fr")
     reminders = models.BooleanField(_("rappels"), default=True)
@@ -144,7 +161,9 @@ class ExtraAddress(models.Model):
     added_by = models.CharField(_("ajoutée par"), max_length=254)
     added_at = models.DateTimeField(_("ajoutée le"))
     confirmed_at = models.DateTimeField(_("confirmée le"), null=True, blank=True)
-    token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    token_hash = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, verbose_name=_("empreinte du lien")
+    )
     link_sent_at = models.DateTimeField(_("lien envoyé le"), null=True, blank=True)
     link_expires_at = models.DateTimeField(_("lien valable jusqu'au"), null=True, blank=True)
 
@@ -164,7 +183,9 @@ class SentReminder(models.Model):
     lead time the recipient chose."""
 
     recipient = models.CharField(_("destinataire"), max_length=254)
-    contract = models.ForeignKey("contracts.Contract", on_delete=models.CASCADE, related_name="+")
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.CASCADE, related_name="+", verbose_name=_("contrat")
+    )
     delivery_day = models.DateField(_("date de livraison"))
     number = models.PositiveIntegerField(_("version"))
     sent_at = models.DateTimeField(_("envoyé le"))

@@ -18,6 +18,7 @@ from smartoa.backoffice.queries import contract_rows, contracts_matching, manage
 from smartoa.backoffice.tables import page_of, query_without
 from smartoa.contracts.importing import import_contracts, parse_contracts_csv, plan_import
 from smartoa.contracts.services import allowed_ips, assign_role, get_contract
+from smartoa.core.formats import number_text
 from smartoa.domain.errors import UserError
 from smartoa.notifications.queries import webhook_log
 from smartoa.notifications.services import webhook_of
@@ -172,13 +173,13 @@ class ImportConfirmView(ImportPreviewView):
         messages.success(
             request,
             _(
-                "%(created)s contrat(s) créé(s), %(updated)s mis à jour, %(accounts)s compte(s) créé(s) : leurs "
-                "identifiants leur sont envoyés par e-mail."
+                "Import terminé. Contrats créés : %(created)s ; mis à jour : %(updated)s. Comptes créés : "
+                "%(accounts)s (leurs identifiants leur sont envoyés par e-mail)."
             )
             % {
-                "created": len(summary.created),
-                "updated": len(summary.updated),
-                "accounts": len(summary.accounts_created),
+                "created": number_text(len(summary.created)),
+                "updated": number_text(len(summary.updated)),
+                "accounts": number_text(len(summary.accounts_created)),
             },
         )
         return redirect("backoffice:contracts")
