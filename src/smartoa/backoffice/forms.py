@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from smartoa.audit.labels import label as code_label
 from smartoa.domain.acknowledgment import Status
 from smartoa.domain.calendar import FIRST_DAY, LAST_DAY
 from smartoa.metering.models import CurveKind
@@ -175,7 +176,7 @@ class AuditFilterForm(forms.Form):
         self.fields["action"].choices = [
             ("", _("Toutes")),
             (_("Familles"), [(f"{family}.*", f"{family}.*") for family in families]),
-            (_("Actions"), [(action, action) for action in actions]),
+            (_("Actions"), [(action, f"{code_label(action)} ({action})") for action in actions]),
         ]
 
     def clean(self):

@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from smartoa.audit.labels import label as code_label
 from smartoa.contracts.models import Contract
 from smartoa.core.templatetags.smartoa_time import paris_date, paris_time
 from smartoa.domain.acknowledgment import Status
@@ -59,9 +60,17 @@ def cell(row: dict, column) -> SafeString | str:
         return format_html('<a href="{}">{}</a>', reverse("backoffice:contract", args=[value]), value)
     if column.show == "lines":
         return format_html_join(mark_safe("<br>"), "{}", ((item,) for item in value))
+    if column.show == "action":  # an audit action or an outbox event: its words, and its code for filters
+        return format_html('{} <code class="code">{}</code>', code_label(value), value)
     if column.show == "json":
         return format_html("<code>{}</code>", json.dumps(value, ensure_ascii=False, sort_keys=True))
     return str(value)
+
+
+@register.filter
+def event_label(code: str) -> str:
+    """An audit action or an outbox event in words (``audit/labels.py``)."""
+    return code_label(code)
 
 
 @register.simple_tag

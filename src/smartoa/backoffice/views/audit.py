@@ -15,7 +15,7 @@ from smartoa.portal.security import client_ip
 
 AUDIT_COLUMNS = (
     Column("at", _("Date (heure de Paris)"), show="datetime"),
-    Column("action", _("Action")),
+    Column("action", _("Action"), show="action"),
     Column("actor", _("Par")),
     Column("contract", _("Contrat"), show="contract"),
     Column("account", _("Compte concerné")),
