@@ -141,6 +141,7 @@ def pages(platform, namespace: str, language: str):
     shown = []
     for name, path in named_urls(namespace):
         response = client.get(path.replace("{pk}", str(user)))
+        assert response.status_code < 500, f"{name} ({path}): {response.status_code}"
         if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):
             continue
         shown.append((name, path, VisibleText.of(response.content.decode())))
