@@ -1,11 +1,13 @@
 """Accounts (people) and their roles on contracts."""
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 
@@ -123,6 +125,6 @@ class AccountSession(AbstractBaseSession):
 
     @classmethod
     def get_session_store_class(cls):
-        from smartoa.accounts.sessions import SessionStore
-
-        return SessionStore
+        """The session engine's store (``accounts/sessions.py``, named by SESSION_ENGINE: the engine depends on
+        this model, not the other way round)."""
+        return import_string(f"{settings.SESSION_ENGINE}.SessionStore")

@@ -31,8 +31,9 @@ from django.utils.translation import gettext_noop as _
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from smartoa.accounts.addresses import MAX_EMAIL
 from smartoa.accounts.models import BackupCode, User
-from smartoa.accounts.services import MAX_EMAIL, PROVISIONAL_FIELDS, give_provisional_password, send_login
+from smartoa.accounts.services import PROVISIONAL_FIELDS, give_provisional_password, send_login
 from smartoa.audit.services import record
 from smartoa.core.clock import now
 from smartoa.domain.errors import Conflict, InvalidInput

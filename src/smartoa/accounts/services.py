@@ -9,10 +9,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.utils.translation import gettext_noop
 
+from smartoa.accounts.addresses import check_email
 from smartoa.accounts.hashers import PROVISIONAL
 from smartoa.accounts.models import AccountSession, Role, User
 from smartoa.audit.services import record, record_many
@@ -20,9 +19,6 @@ from smartoa.core.clock import now
 from smartoa.domain.errors import Conflict, InvalidInput
 from smartoa.domain.text import check_text
 from smartoa.notifications import outbox
-
-MAX_EMAIL = User._meta.get_field("email").max_length or 254
-
 
 PROVISIONAL_FIELDS = ["password", "must_change_password", "provisional_until"]
 
@@ -43,16 +39,6 @@ def provisional_expired(user: User) -> bool:
     forgotten-password link gives a new password)."""
     until = user.provisional_until
     return user.must_change_password and until is not None and now() >= until
-
-
-def check_email(email: str) -> str:
-    """``email`` lower-cased, or InvalidInput when it is not an e-mail address a column can hold."""
-    text = check_text(email, field="e-mail", max_length=MAX_EMAIL, required=True).lower()
-    try:
-        validate_email(text)
-    except ValidationError:
-        raise InvalidInput(gettext_noop("%(email)r is not an e-mail address"), email=text) from None
-    return text
 
 
 def create_account(

@@ -13,8 +13,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext_noop
 
+from smartoa.accounts.addresses import check_email
 from smartoa.accounts.models import Role, User
-from smartoa.accounts.services import check_email, create_accounts
+from smartoa.accounts.services import create_accounts
 from smartoa.audit.services import record_many
 from smartoa.contracts.models import Contract, PowerUnit, Sector
 from smartoa.contracts.services import assign_role, contracts_by_id

@@ -27,8 +27,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_noop as _
 
+from smartoa.accounts.addresses import check_email
 from smartoa.accounts.models import Role, User
-from smartoa.accounts.services import check_email
 from smartoa.audit.services import record
 from smartoa.contracts.models import Contract
 from smartoa.core.clock import now
