@@ -192,7 +192,7 @@ def test_dry_run_then_import(operator, portfolio, emails):
     assert not User.objects.filter(email="lyon@example.fr").exists()
     data = {"file": preview.context["digest"], "fingerprint": preview.context["plan"].fingerprint()}
     response = operator.post("/backoffice/contracts/import/confirm/", data, follow=True)
-    assert "1 contrat(s) créé(s), 2 mis à jour, 2 compte(s) créé(s)" in response.content.decode()
+    assert "Contrats créés : 1 ; mis à jour : 2. Comptes créés : 2" in response.content.decode()
     assert Contract.objects.get(contract_id="BOA00001").installed_power == 16
     assert emails("lyon@example.fr") and emails("autre@example.fr")
     imported = AuditEvent.objects.filter(action="contract.imported")

@@ -63,7 +63,7 @@ def test_the_screen_says_what_is_published_and_who_has_not_acknowledged(operator
     assert "24/11/2026 à 16:30" in html and "encore 2 h 30 min" in html
     assert "2 contrats ont une consigne" in html and "dont 1 avec un arrêt" in html
     assert "1 contrat éligible n'a pas de consigne" in html and "BOA00003" in html
-    assert "<strong>1</strong> manquant(s) sur 2 consigne(s) publiée(s)" in html
+    assert "Acquiescements manquants : <strong>1</strong> sur 2 consignes publiées" in html
     rows = board(response)
     assert rows.index("BOA00002") < rows.index("BOA00003") < rows.index("BOA00001")  # missing ones first
     assert "api:soa_1234" in rows and "24/11/2026 11:02" in rows
@@ -188,7 +188,7 @@ def test_failing_deliveries_and_jobs_that_did_not_run(operator, day_of_contracts
     html = operator.get("/backoffice/").content.decode()
     health = html[html.index("Fonctionnement de la plateforme") :]
     assert "en échec" in health and "HTTP 503 from https://scada.example.fr/hook" in health
-    assert "webhook · consigne.published" in health and "BOA00001" in health and "6 essais" in health
+    assert "webhook · Consignes publiées" in health and "BOA00001" in health and "6 essais" in health
     assert "ok@example.fr" not in health  # delivered
     assert "en retard" in job_item(health, SCHEDULED[late].label) and "échoué" in job_item(
         health, SCHEDULED[late].label

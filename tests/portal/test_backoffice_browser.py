@@ -159,7 +159,7 @@ def test_bulk_import_with_its_dry_run(operator_browser, portfolio, width, tmp_pa
     assert not Contract.objects.filter(contract_id="BOA00005").exists()
     page.get_by_role("button", name="Importer pour de bon").click()
     page.wait_for_url("**/backoffice/contracts/")
-    assert "1 contrat(s) créé(s), 1 mis à jour, 2 compte(s) créé(s)" in page.locator(".messages").inner_text()
+    assert "Contrats créés : 1 ; mis à jour : 1. Comptes créés : 2" in page.locator(".messages").inner_text()
     v.check_page("bo-import-done")
     assert User.objects.filter(email="plaine@example.fr").exists()
     assert OutboxMessage.objects.filter(kind="email", recipient="plaine@example.fr").exists()

@@ -89,8 +89,9 @@ def page(client, path: str) -> str:
 def text(html: str) -> str:
     """The page's text with its spaces collapsed (narrow no-break spaces kept)."""
     import re
+    from html import unescape
 
-    return re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+    return unescape(re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", html)).strip())
 
 
 def test_a_contract_not_held_answers_404(holder, client):
@@ -187,7 +188,7 @@ def test_a_month_with_its_compliance(holder, client):
     for figures in (
         "Jours avec consigne 3",
         "Jours acquiescés 2",
-        "Jours non acquiescés (HLAR passée) 1",
+        "Jours non acquiescés avant l'HLAR (heure limite d'accès au réseau) 1",
         "Jours non acquiescés : 26/10/2026",
         "Épisodes d'arrêt 3",
         "Pas contrôlés 150",
