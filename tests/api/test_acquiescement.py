@@ -69,8 +69,11 @@ def test_deadline_to_the_minute(caller, wsgi, settings, now, status):
     settings.SMARTOA_NOW = paris("2025-09-21", now)
     response = post(wsgi, headers, {"application_date": "2025-09-22"})
     assert response.status == status
-    if status == 409:
-        assert response.json()["error"] == "deadline_passed"
+    if status == 409:  # machines read the HLAR in ISO 8601 (people: "21/09/2025 à 16:30", tests/core)
+        assert response.json() == {
+            "error": "deadline_passed",
+            "message": "acknowledgments for 2025-09-22 closed at HLAR 2025-09-21T16:30:00+02:00",
+        }
         assert get(wsgi, headers).json()["locked"] is True
 
 

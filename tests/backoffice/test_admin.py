@@ -214,14 +214,17 @@ def test_publish_operation_gives_a_version_the_api_can_acknowledge(client, opera
         reverse("admin:consignes_consigne_operation", args=["publish"]),
         {"file": SimpleUploadedFile("c.json", document)},
     )
-    assert again.status_code == 400 and "lready published" in again.content.decode()
+    assert again.status_code == 400 and "Déjà publiées (1 ; " in again.content.decode()
 
 
 def test_hlar_operation_has_the_cli_checks(client, operator, settings):
     settings.SMARTOA_NOW = paris("2025-09-21", "17:00")  # the HLAR of 2025-09-22 (16:30) has passed
     data = {"day": "2025-09-22", "time": "18:00"}
     refused = operation(client, HlarOverride, "set", data)
-    assert refused.status_code == 400 and "est déjà passée" in refused.content.decode()
+    assert (
+        refused.status_code == 400
+        and "L&#x27;HLAR du 22/09/2025 est passée le 21/09/2025 à 16:30" in refused.content.decode()
+    )
     assert HlarOverride.objects.count() == 0
     forced = operation(client, HlarOverride, "set", {**data, "force": "on"})
     assert forced.status_code == 302 and HlarOverride.objects.count() == 1

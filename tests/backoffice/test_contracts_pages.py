@@ -200,7 +200,7 @@ def test_dry_run_then_import(operator, portfolio, emails):
         ("ops@example.org", "127.0.0.1")
     }
     again = operator.post("/backoffice/contracts/import/confirm/", data, follow=True)  # the kept file is gone
-    assert "cet aperçu a expiré" in again.content.decode()
+    assert "Cet aperçu a expiré" in again.content.decode()
 
 
 def test_a_bad_file_lists_every_bad_line_and_writes_nothing(operator, portfolio):
@@ -216,16 +216,23 @@ def test_a_bad_file_lists_every_bad_line_and_writes_nothing(operator, portfolio)
     )
     html = response.content.decode()
     assert response.status_code == 400
-    assert "line 3: contract_id &#x27;boa4&#x27; must be 3-32 upper-case letters and digits" in html
-    assert "line 4: sector &#x27;hydro&#x27; is not one of" in html and "installed_power -1 must be positive" in html
-    assert "line 2" not in html and Contract.objects.count() == 2
+    # In French, every problem on its own line, each naming its line (the first line of the file is fine).
+    assert (
+        "Le fichier n&#x27;a pas été importé :\n"
+        "ligne 3 : contract_id &#x27;boa4&#x27; doit compter 3 à 32 lettres majuscules et chiffres\n"
+        "ligne 4 : sector &#x27;hydro&#x27; n&#x27;est pas l&#x27;une des filières pv, wind_onshore, wind_offshore\n"
+        "ligne 4 : power_unit &#x27;kW&#x27; n&#x27;est ni MW ni MWc\n"
+        "ligne 4 : installed_power -1 doit être positive\n"
+        "ligne 4 : holder_email : &#x27;pas-une-adresse&#x27; n&#x27;est pas une adresse e-mail</p>"
+    ) in html
+    assert "ligne 2" not in html and Contract.objects.count() == 2
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"name,sector\nx,pv\n", "colonne(s) manquante(s) : contract_id"),
-        (HEADER.encode(), "le fichier ne contient aucune ligne de contrat"),
+        (b"name,sector\nx,pv\n", "Colonnes manquantes : contract_id"),
+        (HEADER.encode(), "Le fichier ne contient aucune ligne de contrat"),
         (b"\xff\xfe", "encodé en UTF-8"),
     ],
 )
@@ -239,7 +246,7 @@ def test_the_import_is_refused_when_the_data_changed_since_the_dry_run(operator,
     data = {"file": preview.context["digest"], "fingerprint": preview.context["plan"].fingerprint()}
     onboard("BOA00009,Autre,pv,20,MWc,lyon@example.fr,,\n")  # the account now exists
     response = operator.post("/backoffice/contracts/import/confirm/", data)
-    assert response.status_code == 400 and "les données ont changé depuis" in response.content.decode()
+    assert response.status_code == 400 and "Les données ont changé depuis" in response.content.decode()
     assert "0 comptes créés" in response.content.decode() or "0 compte créé" in response.content.decode()
     assert not Contract.objects.filter(contract_id="BOA00003").exists()
 
@@ -258,7 +265,7 @@ def test_create_an_account(operator, db, emails):
     event = AuditEvent.objects.get(action="account.created")
     assert (event.actor, event.ip, event.user_id) == ("ops@example.org", "127.0.0.1", user.pk)
     again = operator.post("/backoffice/accounts/new/", {"email": "nouvel@example.fr"})
-    assert again.status_code == 400 and "un compte existe déjà pour nouvel@example.fr" in again.content.decode()
+    assert again.status_code == 400 and "Un compte existe déjà pour nouvel@example.fr" in again.content.decode()
 
 
 def test_accounts_list(operator, portfolio):

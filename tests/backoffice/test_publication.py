@@ -97,12 +97,15 @@ def test_exclusions_from_the_first_step_and_from_the_preview(operator, contracts
     query["exclude"] = "BOA00002, BOATYPO"  # a typo: the preview stays, without it, and says so
     response = operator.get("/backoffice/publication/preview/", query)
     html = response.content.decode()
-    assert response.status_code == 400 and "contrat(s) à exclure inconnu(s) : BOATYPO" in html
+    assert response.status_code == 400 and "Contrat à exclure inconnu : BOATYPO" in html
     assert "Exclu à votre demande (1) : BOA00002" in html and "BOA00002, BOATYPO</textarea>" in html
     query["exclude"] = "BOA00001\nBOA00002"
     data = confirm_data(operator, query)
     response = operator.post("/backoffice/publication/publish/", data)
-    assert response.status_code == 400 and "plus aucun contrat éligible à publier" in response.content.decode()
+    assert (
+        response.status_code == 400
+        and "Plus aucun contrat éligible à publier pour le 25/11/2026" in response.content.decode()
+    )
 
 
 def test_a_bad_price_file_names_the_line_and_nothing_is_kept(operator, contracts):
@@ -111,17 +114,21 @@ def test_a_bad_price_file_names_the_line_and_nothing_is_kept(operator, contracts
     response = operator.post("/backoffice/publication/", {"day": DAY.isoformat(), "prices": upload("\n".join(lines))})
     html = response.content.decode()
     assert response.status_code == 400
-    assert "line 11: 2026-11-25T02:20:00+01:00 is not the start of a quarter-hour" in html
+    assert (
+        "Fichier de prix refusé pour le 25/11/2026 (96 quarts d&#x27;heure attendus) :\n"
+        "ligne 11 : 25/11/2026 à 02:20 n&#x27;est pas le début d&#x27;un quart d&#x27;heure\n"
+        "quart d&#x27;heure manquant : 25/11/2026 à 02:15</p>"
+    ) in html
     assert Consigne.objects.count() == 0 and not AuditEvent.objects.filter(action="consigne.published").exists()
 
 
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"exclude": "BOATYPO"}, "contrat(s) à exclure inconnu(s) : BOATYPO"),
+        ({"exclude": "BOATYPO"}, "Contrat à exclure inconnu : BOATYPO"),
         ({"prices": None}, "Ce champ est obligatoire"),
         ({"day": "2026-13-01"}, "Saisissez une date valide"),
-        ({"day": "2026-11-26"}, "no line is a quarter-hour of 2026-11-26"),
+        ({"day": "2026-11-26"}, "aucune ligne n&#x27;est un quart d&#x27;heure du 26/11/2026"),
         ({"prices": SimpleUploadedFile("p.csv", b"\xff\xfe\x00")}, "encodé en UTF-8"),
     ],
 )
@@ -138,7 +145,8 @@ def test_already_published_contracts_are_flagged_and_must_be_excluded(operator, 
     assert "1 contrat a déjà une consigne ce jour-là" in html and "BOA00001 (déjà publié)" in html
     assert "Publier 2 consignes" not in html and "Excluez d'abord les contrats déjà publiés" in html
     response = operator.post("/backoffice/publication/publish/", confirm_data(operator, query))
-    assert response.status_code == 400 and "already published (1" in response.content.decode()
+    assert response.status_code == 400 and "Déjà publiées (1 ; " in response.content.decode()
+    assert ":\nlivraison du 25/11/2026 : BOA00001</p>" in response.content.decode()
     assert ConsigneVersion.objects.count() == 1
     query["exclude"] = "BOA00001"  # what the "exclude the contracts already published" button sends
     assert operator.post("/backoffice/publication/publish/", confirm_data(operator, query)).status_code == 302
@@ -150,10 +158,10 @@ def test_the_prices_are_read_back_from_the_server_not_from_the_form(operator, co
     data = confirm_data(operator, query)
     tampered = {**data, "prices": "0" * 64}
     response = operator.post("/backoffice/publication/publish/", tampered, follow=True)
-    assert "cet aperçu a expiré" in response.content.decode() and Consigne.objects.count() == 0
+    assert "Cet aperçu a expiré" in response.content.decode() and Consigne.objects.count() == 0
     changed = {**data, "fingerprint": "0" * 64}
     response = operator.post("/backoffice/publication/publish/", changed)
-    assert response.status_code == 400 and "les données ont changé depuis" in response.content.decode()
+    assert response.status_code == 400 and "Les données ont changé depuis" in response.content.decode()
     assert Consigne.objects.count() == 0
 
 
@@ -162,7 +170,7 @@ def test_a_contract_that_became_eligible_after_the_preview_stops_the_publication
     make_contract("BOA00003")
     response = operator.post("/backoffice/publication/publish/", data)
     html = response.content.decode()
-    assert response.status_code == 400 and "les données ont changé depuis" in html
+    assert response.status_code == 400 and "Les données ont changé depuis" in html
     assert "Publier 3 consignes" in html and Consigne.objects.count() == 0  # the new preview, to confirm again
 
 
@@ -175,7 +183,7 @@ def test_another_operator_cannot_use_the_kept_prices(operator, contracts, client
     other = Client()
     make_operator(other, "other@example.org")
     response = other.post("/backoffice/publication/publish/", data, follow=True)
-    assert "cet aperçu a expiré" in response.content.decode() and Consigne.objects.count() == 0
+    assert "Cet aperçu a expiré" in response.content.decode() and Consigne.objects.count() == 0
 
 
 def test_publication_after_the_deadline_is_refused(operator, contracts, settings):
@@ -185,7 +193,7 @@ def test_publication_after_the_deadline_is_refused(operator, contracts, settings
     assert "La publication de ce jour est fermée." in html and "Reporter l'HLAR" in html
     response = operator.post("/backoffice/publication/publish/", data)
     assert response.status_code == 400
-    assert "la publication du 2026-11-25 a fermé à 2026-11-24T16:00:00+01:00" in response.content.decode()
+    assert "La publication du 25/11/2026 a fermé le 24/11/2026 à 16:00" in response.content.decode()
     assert Consigne.objects.count() == 0
     with transaction.atomic():
         set_hlar(DAY, time(18, 0), actor="test", force=True)  # postponed: publication opens again
@@ -196,7 +204,7 @@ def test_publication_after_the_deadline_is_refused(operator, contracts, settings
 def test_a_preview_without_kept_prices_goes_back_to_the_first_step(operator, contracts):
     response = operator.get("/backoffice/publication/preview/", {"day": "2026-11-25", "prices": "abc"}, follow=True)
     assert response.redirect_chain[-1][0] == "/backoffice/publication/"
-    assert "cet aperçu a expiré" in response.content.decode()
+    assert "Cet aperçu a expiré" in response.content.decode()
 
 
 # --- incident modification --------------------------------------------------------------------------------
@@ -236,10 +244,14 @@ def test_modification_creates_a_new_version_with_the_reason(operator, contracts,
     [
         ("published", {"reason": ""}, "Ce champ est obligatoire"),
         ("published", {"file": SimpleUploadedFile("m.json", b"{nope")}, "JSON invalide"),
-        ("none", {}, "BOA00001 2026-11-25: never published"),
-        ("published", {"file": "same"}, "identical to the current version v1"),
-        ("late", {}, "changes closed at 2026-11-24T16:00:00+01:00"),
-        ("published", {"file": "unknown"}, "unknown contract &#x27;BOATYPO&#x27;"),
+        ("none", {}, "Rien n&#x27;a été modifié :\nBOA00001 du 25/11/2026 : jamais publiée"),
+        ("published", {"file": "same"}, "BOA00001 du 25/11/2026 : identique à la version en vigueur v1"),
+        ("late", {}, "modifications fermées depuis le 24/11/2026 à 16:00 (HLAR 24/11/2026 à 16:30 − 30 min)"),
+        (
+            "published",
+            {"file": "unknown"},
+            "Rien n&#x27;a été modifié :\ndocument 1 : contrat inconnu &#x27;BOATYPO&#x27;",
+        ),
     ],
 )
 def test_modification_refusals_change_nothing(operator, contracts, settings, setup, data, message):
@@ -277,11 +289,15 @@ def test_hlar_shown_and_postponed(operator, contracts):
 def test_hlar_refusals_and_force(operator, contracts, settings):
     settings.SMARTOA_NOW = paris("2026-11-24", "17:00")  # the 25th's HLAR has passed
     response = operator.post("/backoffice/hlar/", {"day": "2026-11-25", "time": "18:00"})
-    assert response.status_code == 400 and "est déjà passée à 2026-11-24T16:30:00+01:00" in response.content.decode()
+    assert (
+        response.status_code == 400
+        and "L&#x27;HLAR du 25/11/2026 est passée le 24/11/2026 à 16:30" in response.content.decode()
+    )
     settings.SMARTOA_NOW = paris("2026-11-24", "16:00")  # open, but 15:00 is already past
     response = operator.post("/backoffice/hlar/", {"day": "2026-11-25", "time": "15:00"})
     assert (
-        response.status_code == 400 and "est déjà passée (forcez pour la fixer quand même)" in response.content.decode()
+        response.status_code == 400
+        and "Le 24/11/2026 à 15:00 est déjà passé (forcez pour la fixer quand même)" in response.content.decode()
     )
     assert not HlarOverride.objects.exists()
     settings.SMARTOA_NOW = paris("2026-11-24", "17:00")
@@ -292,4 +308,4 @@ def test_hlar_refusals_and_force(operator, contracts, settings):
         response = operator.post("/backoffice/hlar/", {"day": "2026-11-25", "time": bad})
         assert response.status_code == 400 and "n&#x27;est pas une heure HH:MM" in response.content.decode()
     response = operator.post("/backoffice/hlar/", {"day": "2027-03-29", "time": "02:30", "force": "on"})
-    assert response.status_code == 400 and "n&#x27;existe pas le 2027-03-28" in response.content.decode()
+    assert response.status_code == 400 and "n&#x27;existe pas le 28/03/2027" in response.content.decode()

@@ -93,6 +93,32 @@ def test_compensation_reasons_become_codes():
     ]
     for result, expected in cases:
         assert compensation_of(result.as_json()) == expected, result
-    assert compensation_of({"status": "not_computable", "reason": "something new"}) == Compensation(
+    assert compensation_of({"status": "not_computable", "reason_code": "something_new"}) == Compensation(
         False, None, "other"
     )
+
+
+def test_compensations_stored_before_reason_codes_keep_their_reason():
+    """Results computed before reasons had codes hold French text: read back as the same codes."""
+    legacy = {
+        "aucune entrée de compensation enregistrée (productible, prix)": Compensation(False, None, "no_inputs"),
+        "aucun prix enregistré": Compensation(False, None, "no_price"),
+        "aucune courbe de productible estimé enregistrée": Compensation(False, None, "no_producible"),
+        "productible estimé absent sur 4 pas contrôlé(s)": Compensation(False, None, "producible_gaps", 4),
+        "règle de compensation inconnue : 'nope'": Compensation(False, None, "unknown_rule"),
+        "something new": Compensation(False, None, "other"),
+    }
+    for text, expected in legacy.items():
+        assert compensation_of({"status": "not_computable", "amount_eur": None, "reason": text}) == expected
+
+
+def test_a_reason_is_a_code_with_its_english_text_and_parameters():
+    gaps = compensation.compute(
+        compensation.DEFAULT_RULE,
+        _steps(),
+        compensation.CompensationInputs(price_eur_per_mwh=Decimal(50), producible_kwh=np.array([1.0, np.nan, np.nan])),
+    ).as_json()
+    assert (gaps["reason_code"], gaps["reason_params"]) == ("producible_gaps", {"gaps": 2})
+    assert gaps["reason"] == "estimated producible missing on checked steps: 2"
+    unknown = compensation.compute("nope", _steps(), compensation.CompensationInputs()).as_json()
+    assert unknown["reason"] == "unknown compensation rule 'nope'" and unknown["reason_params"] == {"rule": "nope"}

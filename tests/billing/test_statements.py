@@ -64,7 +64,8 @@ def test_compensation_needs_recorded_inputs(month_case):
     run_compliance(SEPT, actor="test")
     [statement] = build_statements(SEPT)
     assert statement["compensation"]["status"] == "not_computable"
-    assert "productible" in statement["compensation"]["reason"]
+    assert statement["compensation"]["reason_code"] == "no_producible"
+    assert statement["compensation"]["reason"] == "no estimated producible curve recorded"
     rows, moment = [], at(SEED, 0)
     while moment < at(date(2025, 9, 23), 0):
         rows.append(("BOAXXXXX", moment.isoformat(), 1000.0))

@@ -99,7 +99,7 @@ def test_day_already_published_is_refused_whole(contracts, tmp_path, capsys):
     publish_day(contracts[0], DAY)
     call_command("consignes", "generate", "--prices", price_file(tmp_path), "--day", "2025-09-22")
     assert "already published for 2025-09-22: 1 (BOA00001)" in capsys.readouterr().out
-    with pytest.raises(CommandError, match=r"already published .*BOA00001 2025-09-22"):
+    with pytest.raises(CommandError, match=r"already published \(1; .*\):\ndelivery day 2025-09-22: BOA00001$"):
         call_command("consignes", "generate", "--prices", price_file(tmp_path), "--day", "2025-09-22", "--publish")
     assert ConsigneVersion.objects.count() == 1
     call_command(

@@ -36,7 +36,7 @@ def import_text(tmp_path, text):
         ("BOA00002,Parc B,pv,15,MWc,b\x00@x.fr,,\n", "holder_email"),
         ("BOA\x0000002,Parc B,pv,15,MWc,b@x.fr,,\n", "must be 3-32 upper-case letters and digits"),
         ("BOA00002,Parc B,pv,15,MWc," + "b" * 250 + "@x.fr,,\n", "holder_email: e-mail is 255 characters long"),
-        ("BOA00002,Parc B,pv,15,MWc,b@x.fr\n", "fields, the header has 8"),
+        ("BOA00002,Parc B,pv,15,MWc,b@x.fr\n", "the header has 8 fields, this line 6"),
     ],
 )
 def test_values_beyond_their_column_are_refused_and_nothing_is_written(tmp_path, line, message):

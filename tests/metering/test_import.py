@@ -7,7 +7,9 @@ import numpy as np
 import polars as pl
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
+from smartoa.core.formats import error_text
 from smartoa.domain.calendar import PARIS, iso, steps
 from smartoa.domain.curves import Grid
 from smartoa.metering import codec
@@ -234,9 +236,14 @@ def test_energy_above_what_the_installation_can_produce_is_refused(make_contract
     with pytest.raises(CurveImportError) as caught:
         import_curves(csv_of([("BOA1", good[0][1], "1e300")]), source_name="x.csv", actor="test", kind=kind)
     assert str(caught.value) == (
-        "1 error(s), nothing was imported:\nline 2: energy 1e+300 kWh exceeds the 562.5 kWh a 4.5 MW installation "
+        "nothing was imported (errors: 1):\nline 2: energy 1e+300 kWh exceeds the 562.5 kWh a 4.5 MW installation "
         "can produce in 5 minutes (limit 150 %) (BOA1, 2025-09-22T00:00:00+02:00, 1e300)"
     )
+    with translation.override("fr"):  # for people: French, numbers written the French way
+        assert error_text(caught.value) == (
+            "Rien n'a été importé (erreurs : 1) :\nligne 2 : l'énergie de 1e+300 kWh dépasse les 562,5 kWh qu'une "
+            "installation de 4,5 MW peut produire en 5 minutes (limite 150 %) (BOA1, 2025-09-22T00:00:00+02:00, 1e300)"
+        )
     settings.SMARTOA_CURVE_MAX_RATIO = 1.2
     with pytest.raises(CurveImportError, match=r"line 2: energy 562.5 kWh exceeds the 450 kWh .* \(limit 120 %\)"):
         import_curves(csv_of(good[:1]), source_name="x.csv", actor="test", kind=kind)

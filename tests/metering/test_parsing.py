@@ -158,7 +158,7 @@ def test_the_fast_and_the_reporting_pass_agree(rows, problem):
         assert fast is None
         with pytest.raises(CurveImportError) as caught:
             parsing._report_errors(frame, False, KNOWN)
-        assert str(caught.value).startswith("1 error(s)")
+        assert str(caught.value).startswith("nothing was imported (errors: 1):\n")
         assert f"line {len(rows) + 1}: {problem}" in str(caught.value)
 
 
@@ -189,7 +189,7 @@ def test_impossible_energies_are_refused_row_by_row():
     with pytest.raises(CurveImportError) as caught:
         parse_curves(csv_of(rows), KNOWN)
     message = str(caught.value)
-    assert message.startswith("3 error(s), nothing was imported:")
+    assert message.startswith("nothing was imported (errors: 3):\n")
     assert (
         "line 5: energy 1875.001 kWh exceeds the 1875 kWh a 15 MW installation can produce in 5 minutes "
         "(limit 150 %)" in message
@@ -218,7 +218,7 @@ def test_parquet_energies_over_the_limit_are_named_by_row():
     )
     buffer = io.BytesIO()
     frame.write_parquet(buffer)
-    with pytest.raises(CurveImportError, match=r"^1 error\(s\).*\nrow 300: energy 1e\+300 kWh exceeds the 1875 kWh"):
+    with pytest.raises(CurveImportError, match=r"^nothing was imported \(errors: 1\):\nrow 300: energy 1e\+300 kWh"):
         parse_curves(buffer.getvalue(), KNOWN)
 
 

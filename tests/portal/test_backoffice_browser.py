@@ -144,7 +144,7 @@ def test_bulk_import_with_its_dry_run(operator_browser, portfolio, width, tmp_pa
     page.get_by_label("Fichier CSV des contrats").set_input_files(bad)
     page.get_by_role("button", name="Vérifier le fichier (rien n'est écrit)").click()
     alert = page.locator(".alert.error")
-    assert "line 3: contract_id 'boa6' must be 3-32 upper-case letters and digits" in alert.inner_text()
+    assert "ligne 3 : contract_id 'boa6' doit compter 3 à 32 lettres majuscules et chiffres" in alert.inner_text()
     v.check_page("bo-import-refused")
     good = contracts_file(
         tmp_path,

@@ -87,7 +87,7 @@ def test_an_address_added_to_every_contract_of_a_filter(client, agg):
         ("10.0.0.7", "privée ou réservée"),
         ("80.12.34.0/24", "plages ne sont pas acceptées"),
         ("scada.example.fr", "noms d&#x27;hôte"),
-        ("", "aucune adresse IP"),
+        ("", "Aucune adresse IP"),
     ],
 )
 def test_a_bad_address_is_refused_next_to_its_field_with_the_selection_kept(client, agg, address, message):

@@ -61,9 +61,9 @@ def test_a_bad_url_is_refused_with_a_clear_message(signed_in):  # noqa: F811
     v = signed_in()
     v.go("/contrats/BOA00001/webhook/")
     for url, text in [
-        ("ftp://hooks.example.fr/", "seules les URL https:// sont acceptées"),
+        ("ftp://hooks.example.fr/", "Seules les URL https:// sont acceptées"),
         ("https://moi:motdepasse@hooks.example.fr/", "ni nom d'utilisateur ni mot de passe"),
-        ("https://hooks.example.fr/" + "x" * 600, "l'URL est trop longue (625 caractères ; 500 au plus)"),
+        ("https://hooks.example.fr/" + "x" * 600, "L'URL est trop longue (625 caractères ; 500 au plus)"),
     ]:
         v.page.get_by_label("URL de réception").fill(url)
         v.page.get_by_role("button", name="Enregistrer et créer un secret").click()

@@ -49,13 +49,23 @@ DEVICE_NAME = "authenticator"
 # --- password ---------------------------------------------------------------------------------------------
 
 
+class PasswordRefused(InvalidInput):
+    """A new password the password validators refuse. Their messages are Django's own, already translated into the
+    language active when validating (a page's; the pages' forms run the same validators first and show each message
+    under its field), and kept as they are under this error's translated template."""
+
+    def __init__(self, messages: list[str]):
+        self.messages = [str(message) for message in messages]
+        super().__init__(_("this password is refused: %(problems)s"), problems=" ".join(self.messages))
+
+
 def set_password(user: User, new_password: str, *, ip: str | None, reason: str = "changed") -> None:
-    """Give ``user`` a new password that passes the validators (InvalidInput listing what fails); it is no
+    """Give ``user`` a new password that passes the validators (PasswordRefused listing what fails); it is no
     longer provisional."""
     try:
         validate_password(new_password, user)
     except ValidationError as exc:
-        raise InvalidInput(" ".join(exc.messages)) from None
+        raise PasswordRefused(exc.messages) from None
     user.set_password(new_password)
     user.must_change_password = False
     user.provisional_until = None

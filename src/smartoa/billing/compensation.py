@@ -2,8 +2,9 @@
 
 The official formula is not public (PRODUCT.md §7). A rule receives the month's steps of the contract's
 episodes and the recorded inputs (estimated producible curve, price) and returns either an amount with the
-inputs it used, or "not computable" with the reason. Register a rule with ``@register``; the rule of a
-contract-month is the one named in its ``CompensationInput``.
+inputs it used, or "not computable" with the reason: a stable code, its English text (what machines read in the
+statements) and the parameters of that text, so that each page puts the reason in its own words. Register a rule
+with ``@register``; the rule of a contract-month is the one named in its ``CompensationInput``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,19 @@ from typing import Protocol
 
 import numpy as np
 
+from smartoa.domain.errors import gettext_noop
+
 COMPUTED = "computed"
 NOT_COMPUTABLE = "not_computable"
+# Why a compensation is not computable: each reason's code and English text, filled with its parameters (the French
+# catalogue translates it; the portal's pages word each code themselves).
+REASONS = {
+    "no_inputs": gettext_noop("no compensation input recorded (producible, price)"),
+    "no_price": gettext_noop("no price recorded"),
+    "no_producible": gettext_noop("no estimated producible curve recorded"),
+    "producible_gaps": gettext_noop("estimated producible missing on checked steps: %(gaps)s"),
+    "unknown_rule": gettext_noop("unknown compensation rule %(rule)r"),
+}
 
 
 @dataclass(frozen=True)
@@ -40,11 +52,19 @@ class StopSteps:
 
 @dataclass(frozen=True)
 class CompensationResult:
+    """An amount, or why there is none: ``reason_code`` (a key of REASONS) with its ``reason_params``; ``reason`` is
+    its English text."""
+
     rule: str
     status: str
     amount_eur: float | None = None
-    reason: str = ""
+    reason_code: str = ""
+    reason_params: dict = field(default_factory=dict)
     inputs: dict = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        return REASONS[self.reason_code] % self.reason_params if self.reason_code else ""
 
     def as_json(self) -> dict:
         return {
@@ -52,6 +72,8 @@ class CompensationResult:
             "status": self.status,
             "amount_eur": self.amount_eur,
             "reason": self.reason,
+            "reason_code": self.reason_code,
+            "reason_params": self.reason_params,
             "inputs": self.inputs,
         }
 
@@ -72,8 +94,11 @@ def register(rule_class):
     return rule_class
 
 
-def not_computable(rule: str, reason: str, inputs: dict | None = None) -> CompensationResult:
-    return CompensationResult(rule=rule, status=NOT_COMPUTABLE, reason=reason, inputs=inputs or {})
+def not_computable(rule: str, reason: str, inputs: dict | None = None, /, **params: object) -> CompensationResult:
+    """The result "not computable" for ``reason`` (a key of REASONS) with the parameters of its text."""
+    return CompensationResult(
+        rule=rule, status=NOT_COMPUTABLE, reason_code=reason, reason_params=params, inputs=inputs or {}
+    )
 
 
 @register
@@ -91,13 +116,13 @@ class ProducibleTimesPrice:
             "recorded_by": inputs.recorded_by,
         }
         if inputs.price_eur_per_mwh is None:
-            return not_computable(self.name, "aucun prix enregistré", recorded)
+            return not_computable(self.name, "no_price", recorded)
         if inputs.producible_kwh is None:
-            return not_computable(self.name, "aucune courbe de productible estimé enregistrée", recorded)
+            return not_computable(self.name, "no_producible", recorded)
         eligible = steps.checked & ~steps.breach
         gaps = int((eligible & np.isnan(inputs.producible_kwh)).sum())
         if gaps:
-            return not_computable(self.name, f"productible estimé absent sur {gaps} pas contrôlé(s)", recorded)
+            return not_computable(self.name, "producible_gaps", recorded, gaps=gaps)
         stopped_kwh = float(np.sum(inputs.producible_kwh[eligible] * steps.value[eligible]))
         amount = stopped_kwh / 1000.0 * float(inputs.price_eur_per_mwh)
         recorded["stopped_energy_kwh"] = round(stopped_kwh, 3)
@@ -108,10 +133,10 @@ class ProducibleTimesPrice:
 def compute(rule_name: str | None, steps: StopSteps | None, inputs: CompensationInputs | None) -> CompensationResult:
     """Apply the named rule; "not computable" when no inputs were recorded or the rule is unknown."""
     if inputs is None:
-        return not_computable(rule_name or "", "aucune entrée de compensation enregistrée (productible, prix)")
+        return not_computable(rule_name or "", "no_inputs")
     rule = RULES.get(rule_name or "")
     if rule is None:
-        return not_computable(rule_name or "", f"règle de compensation inconnue : {rule_name!r}")
+        return not_computable(rule_name or "", "unknown_rule", rule=rule_name)
     if steps is None:
         raise TypeError("a rule needs the episodes' steps")
     return rule.compute(steps, inputs)

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from smartoa.billing.compensation import COMPUTED
+from smartoa.billing.compensation import COMPUTED, REASONS
 from smartoa.billing.models import ComplianceRun, ContractMonth
 from smartoa.billing.services import NO_INPUTS, latest_run, stale_contracts
 
@@ -52,8 +52,8 @@ class MonthCompliance:
     compensation: Compensation
 
 
-# The reasons ``billing/compensation.py`` stores (French text), as codes the pages put in words.
-_REASONS = [
+# Compensations stored before reasons had codes hold French text: their codes, found from that text.
+_LEGACY_REASONS = [
     (re.compile(r"aucune entrée de compensation"), "no_inputs"),
     (re.compile(r"aucun prix"), "no_price"),
     (re.compile(r"aucune courbe de productible"), "no_producible"),
@@ -63,11 +63,20 @@ _REASONS = [
 
 
 def compensation_of(stored: dict) -> Compensation:
-    """A stored compensation (``CompensationResult.as_json()``) with its reason as a code."""
+    """A stored compensation (``CompensationResult.as_json()``) with its reason's code (``other``: a code this
+    version does not know)."""
     if stored.get("status") == COMPUTED:
         return Compensation(True, stored.get("amount_eur"), None)
-    text = stored.get("reason") or ""
-    for pattern, code in _REASONS:
+    code = stored.get("reason_code")
+    if code is None:
+        return _legacy(stored.get("reason") or "")
+    gaps = (stored.get("reason_params") or {}).get("gaps")
+    return Compensation(False, None, code if code in REASONS else "other", gaps)
+
+
+def _legacy(text: str) -> Compensation:
+    """The code of a reason stored as French text (results computed before reasons had codes)."""
+    for pattern, code in _LEGACY_REASONS:
         if found := pattern.search(text):
             return Compensation(False, None, code, int(found.group(1)) if found.groups() else None)
     return Compensation(False, None, "other")

@@ -12,8 +12,8 @@ from smartoa.consignes.deadlines import parse_hhmm, set_hlar
 from smartoa.consignes.models import Acknowledgment, Consigne, ConsigneVersion, HlarOverride
 from smartoa.consignes.services import load_documents, modify, publish
 from smartoa.core.admin import Operation, ReadOnlyAdmin, ReadOnlyInline, actor_of
-from smartoa.core.formats import number_text
-from smartoa.domain.calendar import iso, parse_day
+from smartoa.core.formats import day_text, moment_text, number_text
+from smartoa.domain.calendar import parse_day
 
 
 class VersionInline(ReadOnlyInline):
@@ -100,7 +100,7 @@ class SetHlar(Operation):
     def perform(self, request, obj, form):
         day, at = parse_day(form.cleaned_data["day"]), parse_hhmm(form.cleaned_data["time"])
         _previous, new = set_hlar(day, at, actor=actor_of(request), force=form.cleaned_data["force"])
-        return _("HLAR du %(day)s : %(hlar)s.") % {"day": day.isoformat(), "hlar": iso(new)}
+        return _("HLAR du %(day)s : %(hlar)s.") % {"day": day_text(day), "hlar": moment_text(new)}
 
 
 @admin.register(HlarOverride)

@@ -58,11 +58,11 @@ def set_hlar(day: date, at: time, *, actor: str, force: bool = False) -> tuple[d
                     "the HLAR of %(day)s already passed at %(hlar)s; acknowledgments are locked "
                     "(force it to change it anyway)"
                 ),
-                day=day.isoformat(),
-                hlar=iso(previous),
+                day=day,
+                hlar=previous,
             )
         if not deadlines.is_open(moment, new):
-            raise Conflict(gettext_noop("%(hlar)s is already past (force it to set it anyway)"), hlar=iso(new))
+            raise Conflict(gettext_noop("%(hlar)s is already past (force it to set it anyway)"), hlar=new)
     HlarOverride.objects.update_or_create(
         delivery_day=day, defaults={"hlar_at": new, "set_at": moment, "set_by": actor}
     )

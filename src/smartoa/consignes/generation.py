@@ -22,7 +22,6 @@ from smartoa.consignes.services import publish
 from smartoa.contracts.models import Contract
 from smartoa.contracts.services import contracts_by_id, eligibility, eligibility_rules_on
 from smartoa.core.clock import now
-from smartoa.domain.calendar import iso
 from smartoa.domain.deadlines import is_open
 from smartoa.domain.errors import DeadlinePassed, InvalidInput, NotFound
 from smartoa.domain.generation import describe, generate_periods
@@ -101,9 +100,12 @@ def plan_generation(prices_text: str, day: date, *, exclude=(), threshold: float
     excluded = set(exclude)
     unknown = sorted(excluded - contracts_by_id(excluded).keys())
     if unknown:
-        raise NotFound(
-            gettext_noop("unknown contract(s) to exclude: %(ids)s"), ids=", ".join(u[:40] for u in unknown[:20])
+        template = (
+            gettext_noop("unknown contract to exclude: %(ids)s")
+            if len(unknown) == 1
+            else gettext_noop("unknown contracts to exclude: %(ids)s")
         )
+        raise NotFound(template, ids=", ".join(u[:40] for u in unknown[:20]))
     rules = eligibility_rules_on(day)
     eligible: list[Contract] = []
     ineligible: list[Ineligible] = []
@@ -138,9 +140,9 @@ def check_publication_open(day: date, moment: datetime | None = None) -> None:
                 "publication of %(day)s closed at %(cutoff)s (HLAR %(hlar)s − %(minutes)s min); postpone the day's "
                 "HLAR first to publish later"
             ),
-            day=day.isoformat(),
-            cutoff=iso(cutoff),
-            hlar=iso(hlar),
+            day=day,
+            cutoff=cutoff,
+            hlar=hlar,
             minutes=settings.SMARTOA_MODIFICATION_CUTOFF_MINUTES,
         )
 
@@ -152,5 +154,5 @@ def publish_plan(plan: GenerationPlan, *, actor: str, check_deadline: bool = Fal
     if check_deadline:
         check_publication_open(plan.day)
     if not plan.contracts:
-        raise InvalidInput(gettext_noop("no eligible contract left to publish for %(day)s"), day=plan.day.isoformat())
+        raise InvalidInput(gettext_noop("no eligible contract left to publish for %(day)s"), day=plan.day)
     return publish(plan.documents(), actor=actor, contracts={c.contract_id: c for c in plan.contracts})

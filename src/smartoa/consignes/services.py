@@ -23,23 +23,40 @@ from smartoa.contracts.models import Contract
 from smartoa.contracts.services import contracts_by_id
 from smartoa.core.clock import now
 from smartoa.core.sql import chunks
-from smartoa.domain.calendar import iso
-from smartoa.domain.errors import Conflict, DeadlinePassed, InvalidInput, NotFound, UserError
+from smartoa.domain.errors import Conflict, DeadlinePassed, InvalidInput, NotFound, UserError, at_most
 from smartoa.domain.schedule import ConsigneDocument, ScheduleError, parse_document, render_document
 from smartoa.domain.text import check_text, is_contract_id
 from smartoa.notifications.events import ConsigneNotice, consignes_changed
 
 SHOWN = 20  # ids named in a refusal message before "… and N more"
+MAX_PROBLEMS = 50  # problems of a file named in its refusal before "… and N more"
 MAX_REASON = 1000
+# The refusal of a whole file, by what it would have done.
+NOTHING_DONE = {
+    "published": gettext_noop("nothing was published:\n%(problems)s"),
+    "changed": gettext_noop("nothing was changed:\n%(problems)s"),
+}
 
 
-def _named(items: list[str]) -> str:
-    more = f" … and {len(items) - SHOWN} more" if len(items) > SHOWN else ""
-    return ", ".join(items[:SHOWN]) + more
+def _named(items: list[str]) -> str | UserError:
+    """Ids named in a message: the first SHOWN, then "… and N more"."""
+    if len(items) <= SHOWN:
+        return ", ".join(items)
+    return UserError(
+        gettext_noop("%(ids)s … and %(count)s more"), ids=", ".join(items[:SHOWN]), count=len(items) - SHOWN
+    )
+
+
+def _unknown(missing: list[str]) -> NotFound:
+    template = (
+        gettext_noop("unknown contract: %(ids)s") if len(missing) == 1 else gettext_noop("unknown contracts: %(ids)s")
+    )
+    return NotFound(template, ids=_named(missing))
 
 
 def load_documents(text: str, *, action: str = "published") -> list[ConsigneDocument]:
-    """Parse a publication file (one document or a list, API format) and validate every document.
+    """Parse a publication file (one document or a list, API format) and validate every document; ``action``
+    (``published`` or ``changed``) says what a refusal did not do.
 
     Raises InvalidInput naming every bad document; checks contracts exist and are not repeated.
     """
@@ -49,21 +66,33 @@ def load_documents(text: str, *, action: str = "published") -> list[ConsigneDocu
         raise InvalidInput(gettext_noop("the file holds no consigne"))
     ids = [str(item["id"]) for item in items if isinstance(item, dict) and is_contract_id(item.get("id"))]
     sectors = {cid: c.sector for cid, c in contracts_by_id(ids).items()}
-    documents, errors, seen = [], [], set()
+    documents, seen = [], set()
+    errors: list[UserError] = []
     for n, item in enumerate(items, start=1):
         try:
             doc = parse_document(item, allow_fractions=lambda cid: sectors.get(cid) == "wind_offshore")
         except ScheduleError as exc:
-            errors.append(f"document {n}: {exc}")
+            errors.append(InvalidInput(gettext_noop("document %(n)s: %(problem)s"), n=n, problem=exc))
             continue
         if doc.contract_id not in sectors:
-            errors.append(f"document {n}: unknown contract {doc.contract_id!r}")
+            errors.append(
+                NotFound(
+                    gettext_noop("document %(n)s: unknown contract %(contract_id)r"), n=n, contract_id=doc.contract_id
+                )
+            )
         elif (doc.contract_id, doc.delivery_day) in seen:
-            errors.append(f"document {n}: {doc.contract_id} {doc.delivery_day} appears twice in the file")
+            errors.append(
+                InvalidInput(
+                    gettext_noop("document %(n)s: %(contract_id)s %(day)s appears twice in the file"),
+                    n=n,
+                    contract_id=doc.contract_id,
+                    day=doc.delivery_day,
+                )
+            )
         seen.add((doc.contract_id, doc.delivery_day))
         documents.append(doc)
     if errors:
-        raise InvalidInput(f"nothing was {action}:\n" + "\n".join(errors))
+        raise InvalidInput(NOTHING_DONE[action], problems=at_most(errors, MAX_PROBLEMS))
     return documents
 
 
@@ -174,16 +203,13 @@ def publish(
     contracts = contracts if contracts is not None else contracts_by_id(d.contract_id for d in documents)
     missing = sorted({d.contract_id for d in documents} - contracts.keys())
     if missing:
-        raise NotFound(f"unknown contract(s): {_named(missing)}")
+        raise _unknown(missing)
     days = sorted({d.delivery_day for d in documents})
     wanted = {(contracts[d.contract_id].pk, d.delivery_day): d.contract_id for d in documents}
     existing = Consigne.objects.filter(delivery_day__in=days).values_list("contract_id", "delivery_day").iterator()
-    already = sorted(f"{wanted[key]} {key[1]}" for key in existing if key in wanted)
+    already = sorted((key[1], wanted[key]) for key in existing if key in wanted)
     if already:
-        raise Conflict(
-            f"already published ({len(already)}; an incident change goes through 'consignes modify', "
-            f"or leave them out with --exclude): {_named(already)}"
-        )
+        raise _already_published(already)
     ops = connection.ops
     day_value = {day: ops.adapt_datefield_value(day) for day in days}
     at_value = ops.adapt_datetimefield_value(moment)
@@ -216,6 +242,24 @@ def publish(
     return [Published(d.contract_id, d.delivery_day, 1) for d in documents]
 
 
+def _already_published(already: list[tuple[date, str]]) -> Conflict:
+    """The refusal of a publication of consignes already published: their contracts, day by day."""
+    by_day: dict[date, list[str]] = {}
+    for day, contract_id in already:
+        by_day.setdefault(day, []).append(contract_id)
+    return Conflict(
+        gettext_noop(
+            "already published (%(count)s; an incident change goes through 'consignes modify', or leave them out "
+            "with --exclude):\n%(days)s"
+        ),
+        count=len(already),
+        days=[
+            UserError(gettext_noop("delivery day %(day)s: %(ids)s"), day=day, ids=_named(ids))
+            for day, ids in by_day.items()
+        ],
+    )
+
+
 def notice(contract: Contract, doc: ConsigneDocument, number: int, document: str, hlar: datetime) -> ConsigneNotice:
     """What the e-mails and webhooks say of version ``number`` of ``doc`` (``document``: its API document)."""
     return ConsigneNotice(
@@ -236,7 +280,7 @@ def modify(documents: list[ConsigneDocument], *, reason: str, actor: str) -> lis
     contracts = contracts_by_id(d.contract_id for d in documents)
     missing = sorted({d.contract_id for d in documents} - contracts.keys())
     if missing:
-        raise NotFound(f"unknown contract(s): {_named(missing)}")
+        raise _unknown(missing)
     days = {d.delivery_day for d in documents}
     consignes = lock_consignes([contracts[d.contract_id].pk for d in documents], days)
     moment = now()
@@ -246,27 +290,45 @@ def modify(documents: list[ConsigneDocument], *, reason: str, actor: str) -> lis
     plan = []
     for doc in documents:
         consigne = consignes.get((contracts[doc.contract_id].pk, doc.delivery_day))
-        label = f"{doc.contract_id} {doc.delivery_day}"
+        where = {"contract_id": doc.contract_id, "day": doc.delivery_day}
         if consigne is None:
-            errors.append(NotFound(f"{label}: never published (use 'consignes publish' or 'generate')"))
+            errors.append(
+                NotFound(
+                    gettext_noop("%(contract_id)s %(day)s: never published (use 'consignes publish' or 'generate')"),
+                    **where,
+                )
+            )
             continue
         cutoff = cutoff_for_hlar(hlars[doc.delivery_day])
         if not moment < cutoff:
             errors.append(
                 DeadlinePassed(
-                    f"{label}: changes closed at {iso(cutoff)} (HLAR {iso(hlars[doc.delivery_day])} − "
-                    f"{settings.SMARTOA_MODIFICATION_CUTOFF_MINUTES} min)"
+                    gettext_noop(
+                        "%(contract_id)s %(day)s: changes closed at %(cutoff)s (HLAR %(hlar)s − %(minutes)s min)"
+                    ),
+                    **where,
+                    cutoff=cutoff,
+                    hlar=hlars[doc.delivery_day],
+                    minutes=settings.SMARTOA_MODIFICATION_CUTOFF_MINUTES,
                 )
             )
             continue
         number, periods = current[consigne.pk]
         if periods == [p.as_json() for p in doc.periods]:
-            errors.append(Conflict(f"{label}: identical to the current version v{number}, nothing to change"))
+            errors.append(
+                Conflict(
+                    gettext_noop(
+                        "%(contract_id)s %(day)s: identical to the current version v%(number)s, nothing to change"
+                    ),
+                    **where,
+                    number=number,
+                )
+            )
             continue
         plan.append((consigne, doc, number + 1))
     if errors:
-        first = errors[0]
-        raise type(first)("nothing was changed:\n" + "\n".join(str(e) for e in errors))
+        refusal = type(errors[0])  # the first problem's kind (its API status)
+        raise refusal(NOTHING_DONE["changed"], problems=at_most(errors, MAX_PROBLEMS))
     factory = VersionFactory(moment, actor, reason)
     versions = ConsigneVersion.objects.bulk_create([factory.version(c, d, n) for c, d, n in plan])
     for version, (consigne, _, _) in zip(versions, plan, strict=True):

@@ -20,7 +20,7 @@ from smartoa.audit.services import record_many
 from smartoa.contracts.models import Contract, PowerUnit, Sector
 from smartoa.contracts.services import assign_role, contracts_by_id
 from smartoa.core.sql import chunks
-from smartoa.domain.errors import InvalidInput, UserError
+from smartoa.domain.errors import InvalidInput, UserError, at_most
 from smartoa.domain.text import check_text, is_contract_id
 
 REQUIRED_COLUMNS = ("contract_id", "name", "sector", "installed_power", "power_unit", "holder_email")
@@ -41,7 +41,7 @@ The contracts file: CSV, UTF-8, comma-separated, first line a header naming the 
   network_id       optional  the grid operator's id of the site (at most 64 characters)
 
 Existing contracts (same contract_id) are updated. One bad line refuses the whole file (nothing written);
-the message lists every bad line by number. Example:
+the message lists the problems of every bad line by number. Example:
 
   contract_id,name,sector,installed_power,power_unit,holder_email,manager_email,network_id
   BOA00001,Centrale de Beauce,pv,15,MWc,producteur@example.fr,,30001234567890
@@ -128,37 +128,53 @@ def parse_power(text: str) -> Decimal:
     return power.quantize(Decimal(1).scaleb(-_POWER.decimal_places))
 
 
-def _row(line: int, values: dict[str, str], seen: dict[str, int]) -> ContractRow:
-    """One checked line; InvalidInput listing every problem of the line."""
-    problems = []
+def _row(values: dict[str, str], seen: dict[str, int], line: int) -> ContractRow | list[UserError]:
+    """One checked line, or every problem of it."""
+    problems: list[UserError] = []
 
     def check(fn, *args, label: str = "", **kwargs):
         try:
             return fn(*args, **kwargs)
         except UserError as exc:
-            problems.append(f"{label}: {exc}" if label else str(exc))
+            problems.append(
+                InvalidInput(gettext_noop("%(field)s: %(problem)s"), field=label, problem=exc) if label else exc
+            )
             return None
 
     cid = values["contract_id"]
     if not is_contract_id(cid):
-        problems.append(f"contract_id {cid[:40]!r} must be 3-32 upper-case letters and digits")
+        problems.append(
+            InvalidInput(
+                gettext_noop("contract_id %(value)r must be 3-32 upper-case letters and digits"), value=cid[:40]
+            )
+        )
     elif cid in seen:
-        problems.append(f"contract_id {cid} already on line {seen[cid]}")
+        problems.append(
+            InvalidInput(gettext_noop("contract_id %(value)s already on line %(line)s"), value=cid, line=seen[cid])
+        )
     else:
         seen[cid] = line
     name = check(check_text, values["name"], field="name", max_length=_limit("name"), required=True)
     network_id = check(check_text, values.get("network_id", ""), field="network_id", max_length=_limit("network_id"))
     if values["sector"] not in Sector.values:
-        problems.append(f"sector {values['sector'][:40]!r} is not one of {', '.join(Sector.values)}")
+        problems.append(
+            InvalidInput(
+                gettext_noop("sector %(value)r is not one of %(sectors)s"),
+                value=values["sector"][:40],
+                sectors=", ".join(Sector.values),
+            )
+        )
     if values["power_unit"] not in PowerUnit.values:
-        problems.append(f"power_unit {values['power_unit'][:40]!r} is not MW or MWc")
+        problems.append(
+            InvalidInput(gettext_noop("power_unit %(value)r is not MW or MWc"), value=values["power_unit"][:40])
+        )
     power = check(parse_power, values["installed_power"])
     holder = check(check_email, values["holder_email"], label="holder_email") if values["holder_email"] else None
     if not values["holder_email"]:
-        problems.append("holder_email is empty")
+        problems.append(InvalidInput(gettext_noop("holder_email is empty")))
     manager = check(check_email, values["manager_email"], label="manager_email") if values.get("manager_email") else ""
     if problems or name is None or power is None or holder is None:
-        raise InvalidInput("; ".join(problems))
+        return problems
     return ContractRow(
         line=line,
         contract_id=cid,
@@ -173,34 +189,45 @@ def _row(line: int, values: dict[str, str], seen: dict[str, int]) -> ContractRow
 
 
 def parse_contracts_csv(text: str) -> list[ContractRow]:
-    """Parse and check the whole file; InvalidInput naming every bad line (nothing is written here)."""
+    """Parse and check the whole file; InvalidInput naming every problem of every bad line, one per line (nothing
+    is written here)."""
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    errors: list[str] = []
+    errors: list[UserError] = []
     try:
         header = [h.strip() for h in next(reader, [])]
         missing = [c for c in REQUIRED_COLUMNS if c not in header]
         if missing:
-            raise InvalidInput(gettext_noop("missing column(s): %(columns)s"), columns=", ".join(missing))
+            raise InvalidInput(gettext_noop("missing columns: %(columns)s"), columns=", ".join(missing))
         rows: list[ContractRow] = []
         seen: dict[str, int] = {}
         for line, cells in enumerate(reader, start=2):
             if not any(cell.strip() for cell in cells):
                 continue
             if len(cells) != len(header):
-                errors.append(f"line {line}: {len(cells)} fields, the header has {len(header)}")
+                problem = InvalidInput(
+                    gettext_noop("the header has %(columns)s fields, this line %(count)s"),
+                    columns=len(header),
+                    count=len(cells),
+                )
+                errors.append(InvalidInput(gettext_noop("line %(line)s: %(problem)s"), line=line, problem=problem))
                 continue
             values = {name: cell.strip() for name, cell in zip(header, cells, strict=True) if name}
-            try:
-                rows.append(_row(line, values, seen))
-            except InvalidInput as exc:
-                errors.append(f"line {line}: {exc}")
+            row = _row(values, seen, line)
+            if isinstance(row, ContractRow):
+                rows.append(row)
+            else:
+                errors.extend(
+                    InvalidInput(gettext_noop("line %(line)s: %(problem)s"), line=line, problem=problem)
+                    for problem in row
+                )
     except csv.Error as exc:
         raise InvalidInput(
             gettext_noop("line %(line)s: not readable as CSV: %(problem)s"), line=reader.line_num, problem=str(exc)
         ) from None
     if errors:
-        more = f"\n… and {len(errors) - MAX_ERRORS} more" if len(errors) > MAX_ERRORS else ""
-        raise InvalidInput("the file was not imported:\n" + "\n".join(errors[:MAX_ERRORS]) + more)
+        raise InvalidInput(
+            gettext_noop("the file was not imported:\n%(problems)s"), problems=at_most(errors, MAX_ERRORS)
+        )
     if not rows:
         raise InvalidInput(gettext_noop("the file has no contract line"))
     return rows

@@ -119,7 +119,7 @@ def token_state(token: ApiToken) -> str:
 
 def _normalized(addresses: list[str]) -> list[str]:
     if not addresses:
-        raise InvalidInput("no IP address given")
+        raise InvalidInput(_("no IP address given"))
     return list(dict.fromkeys(normalize_ip(text) for text in addresses))
 
 
@@ -142,7 +142,7 @@ def add_ips(contract: Contract, addresses: list[str], *, actor: str, ip: str | N
 def remove_ips(contract: Contract, addresses: list[str], *, actor: str, ip: str | None = None) -> list[str]:
     """Remove the given addresses; all must be on the list, or nothing is removed."""
     if not addresses:
-        raise InvalidInput("no IP address given")
+        raise InvalidInput(_("no IP address given"))
     # As parsed, not as accepted today: an address stored under older rules can still be removed.
     wanted = list(dict.fromkeys(parse_ip(text).compressed for text in addresses))
     existing = set(AllowedIP.objects.filter(contract=contract, address__in=wanted).values_list("address", flat=True))
@@ -238,7 +238,7 @@ def add_eligibility_rule(
     check_day_range(effective_from)
     source = check_text(source, field="source", max_length=200)
     if EligibilityRule.objects.filter(sector=sector, effective_from=effective_from).exists():
-        raise Conflict(_("%(sector)s already has a rule from %(day)s"), sector=sector, day=effective_from.isoformat())
+        raise Conflict(_("%(sector)s already has a rule from %(day)s"), sector=sector, day=effective_from)
     rule = EligibilityRule.objects.create(
         sector=sector, min_power_mw=min_power_mw, effective_from=effective_from, source=source
     )

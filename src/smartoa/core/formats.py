@@ -87,8 +87,9 @@ def value_text(value: object) -> str:
     return str(value)
 
 
-def error_text(error: UserError) -> str:
-    """A refusal (``UserError``) for people: its message in the language of the request (lower case first: pages
-    may embed it in a sentence; shown alone, the stylesheet capitalises it), each date, time and number of it
-    written as above, each sub-problem (a file's bad lines) on its own line, translated too."""
-    return error.translated(gettext, value_text)
+def error_text(error: UserError, *, sentence: bool = True) -> str:
+    """A refusal (``UserError``) for people: its message in the language of the request (a sentence: capital
+    first; ``sentence=False`` for a reason quoted inside another sentence), each date, time and number of it written
+    as above, each sub-problem (a file's bad lines) on its own line, translated too."""
+    text = error.translated(gettext, value_text)
+    return text[:1].upper() + text[1:] if sentence else text

@@ -97,9 +97,9 @@ def check_day_range(day: date) -> date:
     if not FIRST_DAY <= day <= LAST_DAY:
         raise InvalidInput(
             gettext_noop("%(day)s is outside the days handled (%(first)s to %(last)s)"),
-            day=day.isoformat(),
-            first=FIRST_DAY.isoformat(),
-            last=LAST_DAY.isoformat(),
+            day=day,
+            first=FIRST_DAY,
+            last=LAST_DAY,
         )
     return day
 

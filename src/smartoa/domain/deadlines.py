@@ -42,6 +42,6 @@ def local_time_on(day: date, at: time) -> datetime:
         raise InvalidInput(
             gettext_noop("%(time)s does not exist on %(day)s (clocks go forward)"),
             time=at.strftime("%H:%M"),
-            day=day.isoformat(),
+            day=day,
         )
     return round_trip

@@ -7,13 +7,18 @@ field, the key a page translates) and the ``params`` of its message. Each edge m
 - the API (``api/errors.py``): ``{"error": code, "message": text}`` with the HTTP status of the code;
 - the portal and back office: the message translated from its template (``message_template % params``).
 
+A message is always a literal English template marked ``gettext_noop`` (never an f-string or text built by
+concatenation or ``.join``: ``tests/core/test_translations.py`` reads the code and fails for one). A refusal of a
+whole file is a header error whose parameter is the list of its located problems (``line %(line)s: %(problem)s``,
+each a UserError), cut by ``at_most``: machines read one problem per line in English, people in their language.
+
 Anything else raised is a bug: it is logged with its traceback and answered as a server error, never
 disguised as bad input.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -76,6 +81,19 @@ def _filled(value: object, translate: Callable[[str], str], show: Callable[[obje
     if isinstance(value, list | tuple) and value and all(isinstance(item, UserError) for item in value):
         return "\n".join(item.translated(translate, show) for item in value)
     return show(value)
+
+
+def at_most(problems: Sequence[UserError], limit: int) -> list[UserError]:
+    """The first ``limit`` problems of a refusal, then "… and N more" when some are left out: the list a whole
+    file's refusal names (a parameter rendered one problem per line, each translated)."""
+    if len(problems) <= limit:
+        return list(problems)
+    return [*problems[:limit], more(len(problems) - limit)]
+
+
+def more(count: int) -> UserError:
+    """The last line of a list of problems cut short: "… and N more"."""
+    return UserError(gettext_noop("… and %(count)s more"), count=count)
 
 
 class InvalidInput(UserError, ValueError):

@@ -65,35 +65,71 @@ def validate_periods(day: date, periods: list[Period], *, allow_fractions: bool 
         for label, moment in (("start_date", period.start), ("end_date", period.end)):
             if not has_local_offset(moment):
                 raise ScheduleError(
-                    f"period {n}: {label} {moment.isoformat()} has the wrong offset for Europe/Paris "
-                    f"at that instant (expected {iso(moment)[-6:]})"
+                    gettext_noop(
+                        "period %(n)s: %(field)s %(value)s has the wrong offset for Europe/Paris at that instant "
+                        "(expected %(offset)s)"
+                    ),
+                    n=n,
+                    field=label,
+                    value=_as_written(moment),
+                    offset=_as_written(to_local(moment))[-6:],
                 )
             if (moment - start) % STEP_5:
-                raise ScheduleError(f"period {n}: {label} {moment.isoformat()} is not on a 5-minute boundary")
+                raise ScheduleError(
+                    gettext_noop("period %(n)s: %(field)s %(value)s is not on a 5-minute boundary"),
+                    n=n,
+                    field=label,
+                    value=moment,
+                )
         if period.end <= period.start:
-            raise ScheduleError(f"period {n}: end_date is not after start_date")
+            raise ScheduleError(gettext_noop("period %(n)s: end_date is not after start_date"), n=n)
         value = period.value
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ScheduleError(f"period {n}: value must be a number, not {value!r}")
+            raise ScheduleError(gettext_noop("period %(n)s: value must be a number, not %(value)r"), n=n, value=value)
         if allow_fractions:
             if not 0.0 <= value <= 1.0:
-                raise ScheduleError(f"period {n}: value {value} is outside [0.0, 1.0]")
+                raise ScheduleError(
+                    gettext_noop("period %(n)s: value %(value)s is outside [0.0, 1.0]"), n=n, value=value
+                )
         elif value not in ALLOWED_VALUES:
             raise ScheduleError(
-                f"period {n}: value {value} is not allowed (0.0 or 1.0; fractions only for offshore wind)"
+                gettext_noop(
+                    "period %(n)s: value %(value)s is not allowed (0.0 or 1.0; fractions only for offshore wind)"
+                ),
+                n=n,
+                value=value,
             )
     if periods[0].start != start:
-        raise ScheduleError(f"the first period starts at {iso(periods[0].start)}, not at {iso(start)}")
+        raise ScheduleError(
+            gettext_noop("the first period starts at %(start)s, not at %(expected)s"),
+            start=periods[0].start,
+            expected=start,
+        )
     if periods[-1].end != end:
         raise ScheduleError(
-            f"the last period ends at {iso(periods[-1].end)}, not at {iso(end)} "
-            f"(this day lasts {day_length(day) // timedelta(hours=1)} hours)"
+            gettext_noop("the last period ends at %(end)s, not at %(expected)s (this day lasts %(hours)s hours)"),
+            end=periods[-1].end,
+            expected=end,
+            hours=day_length(day) // timedelta(hours=1),
         )
     for n, (before, after) in enumerate(itertools.pairwise(periods), start=2):
         if after.start < before.end:
-            raise ScheduleError(f"period {n} overlaps the previous one (starts {iso(after.start)})")
+            raise ScheduleError(
+                gettext_noop("period %(n)s overlaps the previous one (starts %(start)s)"), n=n, start=after.start
+            )
         if after.start > before.end:
-            raise ScheduleError(f"gap before period {n}: nothing from {iso(before.end)} to {iso(after.start)}")
+            raise ScheduleError(
+                gettext_noop("gap before period %(n)s: nothing from %(start)s to %(end)s"),
+                n=n,
+                start=before.end,
+                end=after.start,
+            )
+
+
+def _as_written(moment: datetime) -> str:
+    """An instant with the offset it was written with (ISO 8601): the refusal of a wrong offset must show it, where
+    a date-time parameter would be shown in Paris time."""
+    return moment.isoformat()
 
 
 def parse_document(raw: object, *, allow_fractions: Callable[[str], bool] | bool | None = None) -> ConsigneDocument:
@@ -108,28 +144,41 @@ def parse_document(raw: object, *, allow_fractions: Callable[[str], bool] | bool
     if not isinstance(contract_id, str) or not contract_id:
         raise ScheduleError(gettext_noop("'id' (the contract id) is missing"))
     if not is_contract_id(contract_id):
-        raise ScheduleError(f"'id' {contract_id[:40]!r} is not a contract id (3 to 32 upper-case letters and digits)")
+        raise ScheduleError(
+            gettext_noop("'id' %(value)r is not a contract id (3 to 32 upper-case letters and digits)"),
+            value=contract_id[:40],
+        )
     try:
         day = parse_day(raw.get("application_date"))
     except InvalidInput as exc:
-        raise ScheduleError(f"{contract_id}: application_date: {exc}") from None
+        raise ScheduleError(
+            gettext_noop("%(contract_id)s: application_date: %(problem)s"), contract_id=contract_id, problem=exc
+        ) from None
     data = raw.get("data")
     if not isinstance(data, list):
-        raise ScheduleError(f"{contract_id}: 'data' must be a list of periods")
+        raise ScheduleError(gettext_noop("%(contract_id)s: 'data' must be a list of periods"), contract_id=contract_id)
     periods = []
     for n, item in enumerate(data, start=1):
         if not isinstance(item, dict) or not {"start_date", "end_date", "value"} <= item.keys():
-            raise ScheduleError(f"{contract_id}: period {n} needs start_date, end_date and value")
+            raise ScheduleError(
+                gettext_noop("%(contract_id)s: period %(n)s needs start_date, end_date and value"),
+                contract_id=contract_id,
+                n=n,
+            )
         try:
             start, end = parse_instant(item["start_date"]), parse_instant(item["end_date"])
         except InvalidInput as exc:
-            raise ScheduleError(f"{contract_id}: period {n}: {exc}") from None
+            raise ScheduleError(
+                gettext_noop("%(contract_id)s: period %(n)s: %(problem)s"), contract_id=contract_id, n=n, problem=exc
+            ) from None
         periods.append(Period(start, end, item["value"]))
     fractions = allow_fractions(contract_id) if callable(allow_fractions) else bool(allow_fractions)
     try:
         validate_periods(day, periods, allow_fractions=fractions)
     except ScheduleError as exc:
-        raise ScheduleError(f"{contract_id} {day.isoformat()}: {exc}") from None
+        raise ScheduleError(
+            gettext_noop("%(contract_id)s %(day)s: %(problem)s"), contract_id=contract_id, day=day, problem=exc
+        ) from None
     normalised = tuple(Period(p.start, p.end, float(p.value)) for p in periods)
     return ConsigneDocument(contract_id, day, normalised)
 

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_noop
 from smartoa.domain.calendar import FIRST_DAY, LAST_DAY, local_midnight
 from smartoa.domain.compliance import installed_step_kwh
 from smartoa.domain.curves import STEP_SECONDS, MonthGrid, epoch_seconds, local_days_of, paris_offsets
-from smartoa.domain.errors import InvalidInput
+from smartoa.domain.errors import InvalidInput, UserError, more
 from smartoa.metering import codec
 
 COLUMNS = ("contract_id", "start", "energy_kwh")
@@ -34,15 +34,19 @@ PIECE_ROWS = 1 << 20
 THREADS = min(os.cpu_count() or 1, 8)
 MAX_CELLS = 1_500_000_000  # dense contract × month-step cells one import may lay out (6 GB as int32)
 PER_SECOND = {"ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
-BAD_TEXT_START = "start is not an ISO date-time with offset YYYY-MM-DDTHH:MM:SS+HH:MM"
-MISSING_START = "missing start"
-# Epoch seconds of the first instant handled and of the first one after them.
-HANDLED = (epoch_seconds(local_midnight(FIRST_DAY)), epoch_seconds(local_midnight(LAST_DAY + timedelta(days=1))))
-OUTSIDE_DAYS = f"start is outside the days handled ({FIRST_DAY} to {LAST_DAY})"
 
 
 class CurveImportError(InvalidInput):
     """A curve file refused; the message lists what is wrong, row by row. Nothing was stored."""
+
+
+BAD_TEXT_START = CurveImportError(gettext_noop("start is not an ISO date-time with offset YYYY-MM-DDTHH:MM:SS+HH:MM"))
+MISSING_START = CurveImportError(gettext_noop("missing start"))
+# Epoch seconds of the first instant handled and of the first one after them.
+HANDLED = (epoch_seconds(local_midnight(FIRST_DAY)), epoch_seconds(local_midnight(LAST_DAY + timedelta(days=1))))
+OUTSIDE_DAYS = CurveImportError(
+    gettext_noop("start is outside the days handled (%(first)s to %(last)s)"), first=FIRST_DAY, last=LAST_DAY
+)
 
 
 class _NotWholeWh(Exception):
@@ -124,7 +128,7 @@ def _read_frame(data) -> tuple[pl.DataFrame, bool]:
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise CurveImportError(
-            gettext_noop("missing column(s): %(missing)s (expected contract_id,start,energy_kwh; found %(found)s)"),
+            gettext_noop("missing columns: %(missing)s (expected contract_id,start,energy_kwh; found %(found)s)"),
             missing=", ".join(missing),
             found=",".join(frame.columns),
         )
@@ -150,7 +154,7 @@ class Starts:
     per_second: int
 
     @property
-    def bad_message(self) -> str:
+    def bad_message(self) -> CurveImportError:
         return BAD_TEXT_START if self.offsets is not None else MISSING_START
 
 
@@ -343,15 +347,15 @@ def _parse_fast(frame: pl.DataFrame, known: KnownContracts, whole_wh: bool) -> P
 
 
 class _Errors:
-    """Rows in error, by check; reported in row order, at most MAX_ERRORS_SHOWN lines. A message is text, or a
-    function giving the text of a row."""
+    """Rows in error, by check; reported in row order, at most MAX_ERRORS_SHOWN lines. A problem is a refusal, or a
+    function giving the refusal of a row."""
 
     def __init__(self):
-        self.found: list[tuple[np.ndarray, str | Callable[[int], str]]] = []
+        self.found: list[tuple[np.ndarray, UserError | Callable[[int], UserError]]] = []
 
-    def add(self, rows: np.ndarray, message: str | Callable[[int], str]) -> None:
+    def add(self, rows: np.ndarray, problem: UserError | Callable[[int], UserError]) -> None:
         if rows.size:
-            self.found.append((rows.astype(np.int64), message))
+            self.found.append((rows.astype(np.int64), problem))
 
     def __bool__(self):
         return bool(self.found)
@@ -359,24 +363,33 @@ class _Errors:
     def error(self, frame: pl.DataFrame, is_parquet: bool) -> CurveImportError:
         """The refusal listing the first rows in error with their values."""
         total = sum(rows.size for rows, _ in self.found)
-        lines = []
-        for rows, message in self.found:
+        lines: list[tuple[int, UserError]] = []
+        for rows, problem in self.found:
             for row in rows[:MAX_ERRORS_SHOWN].tolist():
-                lines.append((row, message if isinstance(message, str) else message(row)))
-        lines.sort()
+                lines.append((row, problem if isinstance(problem, UserError) else problem(row)))
+        lines.sort(key=lambda line: line[0])
         shown = lines[:MAX_ERRORS_SHOWN]
         picked = frame[[r for r, _ in shown]].cast(pl.String).rows() if shown else []
-        label, delta = ("row", 1) if is_parquet else ("line", 2)
-        text = [
-            f"{label} {r + delta}: {message} ({', '.join('' if v is None else v for v in values)})"
-            for (r, message), values in zip(shown, picked, strict=True)
+        located: list[UserError] = [
+            _located(r, problem, ", ".join("" if v is None else v for v in values), is_parquet)
+            for (r, problem), values in zip(shown, picked, strict=True)
         ]
-        more = f"\n… and {total - len(shown)} more" if total > len(shown) else ""
+        if total > len(shown):
+            located.append(more(total - len(shown)))
         return CurveImportError(
-            gettext_noop("%(count)s error(s), nothing was imported:\n%(rows)s"),
-            count=total,
-            rows="\n".join(text) + more,
+            gettext_noop("nothing was imported (errors: %(count)s):\n%(problems)s"), count=total, problems=located
         )
+
+
+def _located(row: int, problem: UserError, values: str, is_parquet: bool) -> CurveImportError:
+    """A row's problem with where it is (1-based data row for Parquet, file line for CSV) and its values."""
+    if is_parquet:
+        return CurveImportError(
+            gettext_noop("row %(row)s: %(problem)s (%(values)s)"), row=row + 1, problem=problem, values=values
+        )
+    return CurveImportError(
+        gettext_noop("line %(line)s: %(problem)s (%(values)s)"), line=row + 2, problem=problem, values=values
+    )
 
 
 def _contract_rows(column: pl.Series, known: dict[str, int]) -> np.ndarray:
@@ -395,9 +408,15 @@ def _contract_rows(column: pl.Series, known: dict[str, int]) -> np.ndarray:
 
 
 def _number(value: float) -> str:
-    """A number as short as it is exact: 1875, 562.5, 1e+300."""
+    """A number as given, as short as it is exact: 1875, 562.5, 1e+300."""
     text = repr(float(value))
     return text.removesuffix(".0")
+
+
+def _quantity(value: float) -> int | float:
+    """A figure of a message: an int when it is whole (1875, not 1875.0), else the float (562.5)."""
+    value = float(value)
+    return int(value) if value.is_integer() else value
 
 
 def _check_energies(frame: pl.DataFrame, contract_row: np.ndarray, known: KnownContracts, errors: _Errors) -> None:
@@ -411,19 +430,25 @@ def _check_energies(frame: pl.DataFrame, contract_row: np.ndarray, known: KnownC
         missing = column.is_null().to_numpy()
     energy = values.fill_null(np.nan).to_numpy()
     finite = np.isfinite(energy)
-    errors.add(np.flatnonzero(missing), "missing energy")
-    errors.add(np.flatnonzero(~missing & ~finite), "energy is not a number")
+    errors.add(np.flatnonzero(missing), CurveImportError(gettext_noop("missing energy")))
+    errors.add(np.flatnonzero(~missing & ~finite), CurveImportError(gettext_noop("energy is not a number")))
     with np.errstate(invalid="ignore"):
-        errors.add(np.flatnonzero(energy < 0), "negative energy")
+        errors.add(np.flatnonzero(energy < 0), CurveImportError(gettext_noop("negative energy")))
         limit = np.where(contract_row >= 0, known.max_kwh[contract_row], np.inf)
         over = np.flatnonzero(finite & (energy > limit))
-    percent = _number(round(known.max_ratio * 100, 3))
+    percent = _quantity(round(known.max_ratio * 100, 3))
 
-    def too_much(row: int) -> str:
+    def too_much(row: int) -> CurveImportError:
         c = contract_row[row]
-        return (
-            f"energy {_number(energy[row])} kWh exceeds the {_number(round(known.max_kwh[c], 3))} kWh a "
-            f"{_number(known.power_mw[c])} MW installation can produce in 5 minutes (limit {percent} %)"
+        return CurveImportError(
+            gettext_noop(
+                "energy %(energy)s kWh exceeds the %(limit)s kWh a %(power)s MW installation can produce in 5 minutes "
+                "(limit %(percent)s %%)"
+            ),
+            energy=_number(energy[row]),
+            limit=_quantity(round(known.max_kwh[c], 3)),
+            power=_quantity(known.power_mw[c]),
+            percent=percent,
         )
 
     errors.add(over, too_much)
@@ -434,7 +459,7 @@ def _report_errors(frame: pl.DataFrame, is_parquet: bool, known: KnownContracts)
     raises CurveImportError if any row is bad."""
     errors = _Errors()
     contract_row = _contract_rows(frame["contract_id"], known.row_of)
-    errors.add(np.flatnonzero(contract_row < 0), "unknown contract")
+    errors.add(np.flatnonzero(contract_row < 0), CurveImportError(gettext_noop("unknown contract")))
     starts = parse_starts(frame["start"])
     per_second = starts.per_second
     bad = starts.bad.to_numpy()
@@ -450,12 +475,12 @@ def _report_errors(frame: pl.DataFrame, is_parquet: bool, known: KnownContracts)
         at = instants[good]
         expected = HourlyOffsets(int(at.min()), int(at.max()), per_second).of(at)
         wrong_offset = good[given != expected]
-        errors.add(wrong_offset, "wrong UTC offset for Europe/Paris at that instant")
+        errors.add(wrong_offset, CurveImportError(gettext_noop("wrong UTC offset for Europe/Paris at that instant")))
     _check_energies(frame, contract_row, known, errors)
     if good.size < bad.size:  # instants unusable: the step checks below would only add noise
         raise errors.error(frame, is_parquet)
     off_grid = np.flatnonzero(instants % (STEP_SECONDS * per_second))
-    errors.add(off_grid, "start is not on a 5-minute boundary")
+    errors.add(off_grid, CurveImportError(gettext_noop("start is not on a 5-minute boundary")))
     # Rows already in error (unknown contract, wrong offset, off the grid) must not pass for duplicates.
     invalid = contract_row < 0
     invalid[wrong_offset] = True
@@ -465,7 +490,8 @@ def _report_errors(frame: pl.DataFrame, is_parquet: bool, known: KnownContracts)
         & ~pl.col("invalid")
     )
     errors.add(
-        np.flatnonzero(keys["duplicate"].to_numpy()), "duplicate step (same contract and start as an earlier row)"
+        np.flatnonzero(keys["duplicate"].to_numpy()),
+        CurveImportError(gettext_noop("duplicate step (same contract and start as an earlier row)")),
     )
     if errors:
         raise errors.error(frame, is_parquet)
@@ -498,7 +524,7 @@ def parse_curves(source, known: KnownContracts) -> ParsedCurves:
                     "the file covers too many contract-months to import at once (at most %(cells)s contract × "
                     "5-minute cells): split it by month or by contracts"
                 ),
-                cells=f"{MAX_CELLS:,}",
+                cells=MAX_CELLS,
             )
         parsed.sha256 = digest.result()
     return parsed

@@ -84,9 +84,10 @@ class ContractView(StaffView):
                 "%(email)s est le gestionnaire de %(id)s. Le jeton API est révoqué, les adresses IP effacées, "
                 "l'ancien gestionnaire n'a plus accès et les producteurs sont prévenus."
             )
-            % {"email": email, "id": contract.contract_id}
-            + (" " + _("Le compte a été créé et ses identifiants envoyés par e-mail.") if created else ""),
+            % {"email": email, "id": contract.contract_id},
         )
+        if created:
+            messages.success(request, _("Le compte a été créé et ses identifiants envoyés par e-mail."))
         return redirect("backoffice:contract", contract.contract_id)
 
     def contract(self, contract_id):

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from smartoa.domain.calendar import parse_day
-from smartoa.domain.errors import UserError
+from smartoa.domain.errors import InvalidInput, NotFound, UserError, gettext_noop
 
 CLI_ACTOR = "cli"
 
@@ -47,13 +47,13 @@ class ActionCommand(Command):
 
 
 def read_text(path: str) -> str:
-    """Read a UTF-8 input file, or raise a CommandError that names it."""
+    """Read a UTF-8 input file, or raise a user error that names it."""
     try:
         return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise CommandError(f"{path}: no such file") from None
+        raise NotFound(gettext_noop("%(path)s: no such file"), path=path) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(f"{path}: cannot be read: {exc}") from None
+        raise InvalidInput(gettext_noop("%(path)s: cannot be read: %(problem)s"), path=path, problem=str(exc)) from None
 
 
 def day_argument(text: str) -> date:

@@ -26,7 +26,7 @@ from smartoa.consignes.deadlines import hlar_for
 from smartoa.contracts.bulk import held_contracts
 from smartoa.contracts.services import active_token_expiries
 from smartoa.core.clock import now
-from smartoa.core.formats import day_text, moment_text, number_text, time_text
+from smartoa.core.formats import day_text, error_text, moment_text, number_text, time_text
 from smartoa.domain.acknowledgment import DayAcknowledgment, Status
 from smartoa.domain.calendar import local_day_of
 from smartoa.domain.deadlines import is_open
@@ -45,7 +45,6 @@ from smartoa.portal.listing import (
     facts,
     page_of,
 )
-from smartoa.portal.messages import user_message
 
 SHOWN_IDS = 10  # contract ids named in a summary message; the others are counted
 
@@ -298,7 +297,7 @@ class AcknowledgeManyView(View):
             try:
                 acknowledge_shown(request, contract, day, version)
             except UserError as exc:
-                refused[user_message(exc)].append(contract.contract_id)
+                refused[error_text(exc, sentence=False)].append(contract.contract_id)  # quoted in a sentence
             else:
                 done.append(contract.contract_id)
         self.tell(request, done, already, refused)

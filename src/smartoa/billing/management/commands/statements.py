@@ -2,11 +2,10 @@
 
 from pathlib import Path
 
-from django.core.management.base import CommandError
-
 from smartoa.billing.statements import build_statements, render_statement, statement_filename
 from smartoa.core.management.base import Command as SmartOACommand
 from smartoa.domain.curves import parse_month
+from smartoa.domain.errors import InvalidInput, NotFound, gettext_noop
 from smartoa.exports.writers import FORMATS
 
 
@@ -24,12 +23,18 @@ class Command(SmartOACommand):
         statements = build_statements(first, contract)
         if contract and len(statements) != len(set(contract)):
             found = {s["contract_id"] for s in statements}
-            raise CommandError(f"no result for {', '.join(sorted(set(contract) - found))} in {first:%Y-%m}")
+            raise NotFound(
+                gettext_noop("no result for %(ids)s in %(month)s"),
+                ids=", ".join(sorted(set(contract) - found)),
+                month=f"{first:%Y-%m}",
+            )
         folder = Path(out)
         try:
             folder.mkdir(parents=True, exist_ok=True)
             for statement in statements:
                 (folder / statement_filename(statement, fmt)).write_bytes(render_statement(statement, fmt))
         except OSError as exc:
-            raise CommandError(f"{out}: cannot write: {exc}") from None
+            raise InvalidInput(
+                gettext_noop("%(path)s: cannot write: %(problem)s"), path=out, problem=str(exc)
+            ) from None
         self.stdout.write(f"{len(statements)} statement(s) written to {folder}")

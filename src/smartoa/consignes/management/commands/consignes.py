@@ -13,7 +13,7 @@ from smartoa.consignes.services import load_documents, modify, publish
 from smartoa.contracts.services import get_contract
 from smartoa.core.management.base import CLI_ACTOR, ActionCommand, day_argument, read_text
 from smartoa.domain.calendar import iso
-from smartoa.domain.errors import NotFound
+from smartoa.domain.errors import NotFound, gettext_noop
 from smartoa.domain.generation import describe
 from smartoa.domain.schedule import periods_from_json
 
@@ -118,9 +118,16 @@ class Command(ActionCommand):
 
     def do_history(self, contract_id, day, as_json, **options):
         contract = get_contract(contract_id)
-        versions = version_history(contract.pk, day_argument(day) if day else None)
+        wanted = day_argument(day) if day else None
+        versions = version_history(contract.pk, wanted)
         if not versions:
-            raise NotFound(f"no consigne published for {contract_id}" + (f" on {day}" if day else ""))
+            if wanted is None:
+                raise NotFound(gettext_noop("no consigne published for %(contract_id)s"), contract_id=contract_id)
+            raise NotFound(
+                gettext_noop("no consigne published for %(contract_id)s on %(day)s"),
+                contract_id=contract_id,
+                day=wanted,
+            )
         if as_json:
             self.stdout.write(_json_list([v.document for v in versions]))
             return

@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from django.core.management.base import CommandError
 from django.db import transaction
 
 from smartoa.core.management import base
+from smartoa.domain.errors import InvalidInput, NotFound, gettext_noop
 from smartoa.metering.models import CurveKind
 from smartoa.metering.services import import_curves
 
@@ -39,12 +39,14 @@ example:
     def handle(self, *args, action, file, kind, **options):
         path = Path(file)
         if not path.is_file():
-            raise CommandError(f"{file}: no such file")
+            raise NotFound(gettext_noop("%(path)s: no such file"), path=file)
         try:
             with transaction.atomic():
                 imported = import_curves(path, source_name=path.name, actor=base.CLI_ACTOR, kind=kind)
         except OSError as exc:
-            raise CommandError(f"{file}: cannot be read: {exc}") from None
+            raise InvalidInput(
+                gettext_noop("%(path)s: cannot be read: %(problem)s"), path=file, problem=str(exc)
+            ) from None
         self.stdout.write(
             f"{imported.rows} row(s) imported: {imported.contract_days} contract-day(s) "
             f"from {imported.first_day} to {imported.last_day}, {imported.revised_days} revised"

@@ -11,7 +11,6 @@ from datetime import time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.management.base import CommandError
 from django.db import transaction
 from django_otp.oath import TOTP
 
@@ -26,6 +25,7 @@ from smartoa.contracts.services import assign_role, issue_token
 from smartoa.core.clock import now
 from smartoa.core.management.base import Command as SmartOACommand
 from smartoa.domain.calendar import day_bounds, iso, local_day_of, to_local
+from smartoa.domain.errors import Conflict, gettext_noop
 from smartoa.domain.schedule import ConsigneDocument, Period, no_stop_periods
 
 DEMO_CONTRACTS = [
@@ -66,7 +66,7 @@ class Command(SmartOACommand):
 
     def handle(self, *args, **options):
         if settings.PRODUCTION:
-            raise CommandError("demo data is refused in production")
+            raise Conflict(gettext_noop("demo data is refused in production"))
         with transaction.atomic():
             lines = self.load()
         for line in lines:

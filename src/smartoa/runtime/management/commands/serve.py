@@ -2,13 +2,14 @@
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
 from smartoa.core.database import not_ready
+from smartoa.core.management.base import Command as SmartOACommand
+from smartoa.domain.errors import Conflict, InvalidInput, gettext_noop
 
 
-class Command(BaseCommand):
+class Command(SmartOACommand):
     help = "Run the portal and the API (gunicorn, several workers; --dev for Django's autoreloading server)."
     requires_system_checks = []
 
@@ -22,14 +23,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, workers, threads, dev, access_log, **options):
         if not 0 < port < 65536:
-            raise CommandError(f"--port {port} is not a TCP port")
+            raise InvalidInput(gettext_noop("--port %(port)s is not a TCP port"), port=port)
         if workers < 1 or threads < 1:
-            raise CommandError("--workers and --threads must be at least 1")
+            raise InvalidInput(gettext_noop("--workers and --threads must be at least 1"))
         if problem := not_ready():
-            raise CommandError(f"refusing to serve: {problem}")
+            raise Conflict(gettext_noop("refusing to serve: %(problem)s"), problem=problem)
         if dev:
             if settings.PRODUCTION:
-                raise CommandError("--dev is refused in production")
+                raise Conflict(gettext_noop("--dev is refused in production"))
             call_command("runserver", f"{host}:{port}")
             return
         from smartoa.runtime.server import run

@@ -8,13 +8,14 @@ processes, API calls are answered first."""
 import os
 import signal
 
-from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
 from smartoa.core.database import not_ready
+from smartoa.core.management.base import Command as SmartOACommand
+from smartoa.domain.errors import Conflict, InvalidInput, gettext_noop
 
 
-class Command(BaseCommand):
+class Command(SmartOACommand):
     help = "Run the task engine: queued deliveries and the periodic jobs (reminders, warnings, outbox)."
     requires_system_checks = []
 
@@ -33,13 +34,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, workers, shutdown_timeout, nice, **options):
         if not 1 <= workers <= 64:
-            raise CommandError("--workers must be between 1 and 64")
+            raise InvalidInput(gettext_noop("--workers must be between 1 and 64"))
         if shutdown_timeout < 0:
-            raise CommandError("--shutdown-timeout must not be negative")
+            raise InvalidInput(gettext_noop("--shutdown-timeout must not be negative"))
         if not 0 <= nice <= 19:
-            raise CommandError("--nice must be between 0 and 19")
+            raise InvalidInput(gettext_noop("--nice must be between 0 and 19"))
         if problem := not_ready():
-            raise CommandError(f"refusing to start: {problem}")
+            raise Conflict(gettext_noop("refusing to start: %(problem)s"), problem=problem)
         from smartoa.jobs.engine import catch_up, huey, stopping
 
         huey.immediate = False
