@@ -48,7 +48,7 @@ def portfolio(db, settings):
 def test_list_shows_eligibility_accounts_and_token(operator, portfolio):
     html = operator.get("/backoffice/contracts/").content.decode()
     assert "2 contrats — éligibilité au 25/11/2026" in html
-    assert "8.000 MW is below the 10.000 threshold" in html  # BOA00002, with the reason
+    assert "8 MW est sous le seuil de 10" in html  # BOA00002, with the reason
     assert "holder@example.fr" in html and "manager@example.fr" in html and "Gestionnaire" in html
     assert "expire le 26/05/2027" in html or "expire le 25/05/2027" in html
     assert "aucun actif" in html  # BOA00002 has no token

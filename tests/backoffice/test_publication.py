@@ -73,7 +73,7 @@ def test_upload_preview_publish(operator, contracts):
     assert "Aperçu : consignes du mercredi 25 novembre 2026" in html
     assert "Arrêt 11:55–18:00" in html and "2 contrats reçoivent ce programme" in html
     assert "BOA00001" in html and "BOA00002" in html
-    assert "BOASMALL" in html and "5.000 MWc is below the 12.000 threshold" in html  # ineligible, with the reason
+    assert "BOASMALL" in html and "5 MWc est sous le seuil de 12" in html  # ineligible, with the reason
     assert "BOAOFF" not in html  # inactive contracts are not listed
     assert "Publier 2 consignes" in html
     response = operator.post("/backoffice/publication/publish/", confirm_data(operator, query))

@@ -107,7 +107,7 @@ def test_publication_upload_preview_publish(operator_browser, portfolio, width, 
     v.check_page("bo-publication-preview")
     assert "Arrêt 12:55–15:00" in page.locator("figcaption").inner_text()
     assert "BOA00004" in page.locator("table.data").inner_text()  # ineligible, with the reason
-    assert "is below the 12.000 threshold" in page.locator("table.data").inner_text()
+    assert "est sous le seuil de 12" in page.locator("table.data").inner_text()
     assert page.get_by_role("button", name="Publier").count() == 0  # two of them already have a consigne
     page.get_by_role("button", name="Exclure les contrats déjà publiés").click()
     page.wait_for_url("**exclude=BOA00001**")

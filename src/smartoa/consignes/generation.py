@@ -20,7 +20,7 @@ from smartoa.consignes.deadlines import cutoff_for_hlar, hlar_for
 from smartoa.consignes.models import Consigne
 from smartoa.consignes.services import publish
 from smartoa.contracts.models import Contract
-from smartoa.contracts.services import contracts_by_id, eligibility, eligibility_rules_on
+from smartoa.contracts.services import NotEligible, contracts_by_id, eligibility, eligibility_rules_on
 from smartoa.core.clock import now
 from smartoa.domain.deadlines import is_open
 from smartoa.domain.errors import DeadlinePassed, InvalidInput, NotFound
@@ -34,7 +34,7 @@ class Ineligible:
     """An active contract the generation leaves out, and why (``contracts.services.eligibility``)."""
 
     contract: Contract
-    reason: str
+    reason: NotEligible
 
 
 @dataclass

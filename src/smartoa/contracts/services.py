@@ -213,16 +213,30 @@ def is_eligible(contract: Contract, day: date, rules: dict[str, EligibilityRule]
     return eligibility(contract, day, rules) is None
 
 
-def eligibility(contract: Contract, day: date, rules: dict[str, EligibilityRule] | None = None) -> str | None:
-    """None when the contract is in scope on ``day``, else the reason in words."""
+class NotEligible(Conflict):
+    """Why a contract is out of scope on a day (a reason shown to people, or a refusal)."""
+
+    code = "not_eligible"
+
+
+def eligibility(contract: Contract, day: date, rules: dict[str, EligibilityRule] | None = None) -> NotEligible | None:
+    """None when the contract is in scope on ``day``, else the reason (``str()`` for machines, ``error_text`` for
+    people)."""
     rules = eligibility_rules_on(day) if rules is None else rules
     if not contract.active:
-        return "contract inactive"
+        return NotEligible(_("contract inactive"))
     rule = rules.get(contract.sector)
     if rule is None:
-        return f"no eligibility rule for sector {contract.sector} on {day.isoformat()}"
+        return NotEligible(
+            _("no eligibility rule for the sector %(sector)s on %(day)s"), sector=Sector(contract.sector).label, day=day
+        )
     if not rule.admits(contract.installed_power):
-        return f"{contract.installed_power} {contract.power_unit} is below the {rule.min_power_mw} threshold"
+        return NotEligible(
+            _("%(power)s %(unit)s is below the threshold of %(threshold)s"),
+            power=contract.installed_power,
+            unit=contract.power_unit,
+            threshold=rule.min_power_mw,
+        )
     return None
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 _PARIS = ZoneInfo("Europe/Paris")  # (calendar.PARIS: the calendar imports this module)
@@ -67,11 +68,13 @@ def _same(text: str) -> str:
 
 def _machine(value: object) -> object:
     """A parameter as machines read it: dates in ISO 8601, date-times too, in Paris time with their offset, as the
-    API writes them (``2025-09-22T11:55:00+02:00``)."""
+    API writes them (``2025-09-22T11:55:00+02:00``); decimals without trailing zeros."""
     if isinstance(value, datetime):
         return value.astimezone(_PARIS).isoformat(timespec="seconds")
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"  # 10.000 → 10, 14.500 → 14.5 (never 1E+1)
     return value
 
 

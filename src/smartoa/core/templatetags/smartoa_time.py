@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 
 from smartoa.core import formats
 from smartoa.core.clock import now
+from smartoa.domain.errors import UserError
 
 register = template.Library()
 
@@ -40,6 +41,12 @@ def paris_time(moment: datetime | None) -> str:
 def number(value: int | float | Decimal | None, decimals: int | None = None) -> str:
     """``8 928``, ``14,5`` (French), ``8,928``, ``14.5`` (English); ``|number:2`` for exactly two decimals."""
     return formats.number_text(value, decimals)
+
+
+@register.filter
+def reason(error: UserError | None) -> str:
+    """A refusal or a reason (``UserError``) in words for people, in the page's language (``formats.error_text``)."""
+    return formats.error_text(error, sentence=False) if error is not None else ""
 
 
 @register.filter
