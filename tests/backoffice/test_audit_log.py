@@ -3,17 +3,16 @@ exported as CSV and Excel from the same columns; and the address the back office
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
 import pytest
 
 from smartoa.accounts.models import User
+from smartoa.audit.labels import label
 from smartoa.audit.models import AuditEvent
 from smartoa.audit.queries import EventFilter, action_names, events, families
 from smartoa.audit.services import client_address, record
-from tests.backoffice.test_control import xlsx_strings
+from tests.backoffice.test_control import people_csv, xlsx_strings
 from tests.factories import clock, paris
 
 
@@ -81,12 +80,17 @@ def test_page_filters_and_pagination(operator, log):
 def test_exports(operator, log):
     response = operator.get("/backoffice/audit/", {"contract": "BOA00001", "export": "csv"})
     assert response["Content-Disposition"] == 'attachment; filename="journal_audit.csv"'
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    assert list(rows[0]) == ["at", "action", "actor", "contract", "account", "ip", "details"]
-    assert [(r["action"], r["contract"]) for r in rows] == [("token.revoked", "BOA00001"), ("token.issued", "BOA00001")]
-    assert rows[1]["at"] == "2026-11-23T23:30:00+01:00" and rows[1]["details"] == '{"prefix": "soa_x"}'
-    assert rows[1]["account"] == "holder@example.fr"
+    rows = people_csv(response.content)
+    header = list(rows[0])
+    assert header[:3] == ["Date (heure de Paris)", "Action", "Action (code)"] and header[-1] == "Détails"
+    assert [(r["Action (code)"], r["Contrat"]) for r in rows] == [
+        ("token.revoked", "BOA00001"),
+        ("token.issued", "BOA00001"),
+    ]
+    assert rows[1]["Action"] == label("token.issued") != "token.issued"
+    assert rows[1]["Date (heure de Paris)"] == "23/11/2026 23:30" and rows[1]["Détails"] == '{"prefix": "soa_x"}'
+    assert rows[1]["Compte concerné"] == "holder@example.fr"
     excel = operator.get("/backoffice/audit/", {"action": "hlar.*", "export": "xlsx"})
-    assert {"at", "details", "hlar.set", "cli"} <= xlsx_strings(excel.content)
+    assert {"Détails", "hlar.set", "cli", label("hlar.set")} <= xlsx_strings(excel.content)
     export = AuditEvent.objects.filter(action="export.audit").order_by("pk").first()
     assert export.actor == "ops@example.org" and export.details["filters"]["contract_id"] == "BOA00001"

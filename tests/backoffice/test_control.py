@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils.html import escape
 
+from smartoa.accounts.models import User
 from smartoa.audit.models import AuditEvent
 from smartoa.consignes.deadlines import set_hlar
 from smartoa.consignes.services import publish
@@ -108,27 +109,47 @@ def test_another_day_and_a_bad_day(operator, day_of_contracts):
 def test_csv_and_excel_exports_have_the_screen_columns(operator, day_of_contracts):
     response = operator.get("/backoffice/", {"export": "csv"})
     assert response["Content-Disposition"] == 'attachment; filename="acquiescements_2026-11-25.csv"'
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    assert [r["contract_id"] for r in rows] == ["BOA00002", "BOA00003", "BOA00001"]
+    rows = people_csv(response.content)
+    assert [r["Contrat"] for r in rows] == ["BOA00002", "BOA00003", "BOA00001"]
     first, last = rows[0], rows[-1]
-    assert (first["state"], first["version"], first["acknowledged_by"]) == ("to_do", "1", "")
-    assert (last["state"], last["acknowledged_at"], last["channel"]) == ("done", "2026-11-24T11:02:00+01:00", "api")
+    assert (first["État"], first["État (code)"], first["Version en vigueur"]) == ("À acquiescer", "to_do", "1")
+    assert first["Acquiescée par"] == ""
+    assert (last["État"], last["Le (heure de Paris)"]) == ("Acquiescée", "24/11/2026 11:02")
+    assert (last["Canal"], last["Canal (code)"]) == ("API", "api")
     assert list(rows[0]) == [
-        "contract_id",
-        "name",
-        "state",
-        "version",
-        "acknowledged_version",
-        "acknowledged_by",
-        "acknowledged_at",
-        "channel",
-        "accounts",
+        "Contrat",
+        "Installation",
+        "État",
+        "État (code)",
+        "Version en vigueur",
+        "Version acquiescée",
+        "Acquiescée par",
+        "Le (heure de Paris)",
+        "Canal",
+        "Canal (code)",
+        "Comptes",
     ]
     missing = operator.get("/backoffice/", {"export": "xlsx", "state": "to_do"})
     strings = xlsx_strings(missing.content)
-    assert {"contract_id", "acknowledged_at", "BOA00002", "to_do"} <= strings and "BOA00001" not in strings
+    assert {"Contrat", "Le (heure de Paris)", "BOA00002", "À acquiescer", "to_do"} <= strings
+    assert "BOA00001" not in strings
     export = AuditEvent.objects.filter(action="export.board").last()
     assert export.actor == "ops@example.org" and export.ip == "127.0.0.1"
+
+
+def test_exports_follow_the_language(operator, day_of_contracts):
+    User.objects.filter(email="ops@example.org").update(language="en")
+    response = operator.get("/backoffice/", {"export": "csv"})
+    text = response.content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0])[:4] == ["Contract", "Plant", "Status", "Status (code)"]
+    assert rows[0]["Status"] == "To acknowledge" and rows[-1]["Channel"] == "API"
+
+
+def people_csv(content: bytes) -> list[dict]:
+    """A CSV download for a French spreadsheet: UTF-8 with a byte-order mark, ';' between cells."""
+    assert content.startswith("\ufeff".encode()), "no byte-order mark: Excel would read the accents wrong"
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
 
 
 def xlsx_strings(content: bytes) -> set[str]:

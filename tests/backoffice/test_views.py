@@ -65,7 +65,13 @@ def test_month_page_and_statement_downloads(staff, seed_case):
     assert as_json["Content-Type"] == "application/json"
     assert json.loads(as_json.content)["totals"]["breach_steps"] == 1
     as_csv = staff.get(f"{url}.csv")
-    assert as_csv.content.decode().splitlines()[0].startswith("contract_id,month,line,start,end")
+    header, *lines = as_csv.content.decode("utf-8-sig").splitlines()
+    assert header.startswith("Contrat;Mois;Mois (code);Ligne;Ligne (code);Début (heure de Paris);Fin (heure de Paris)")
+    total = dict(zip(header.split(";"), lines[-1].split(";"), strict=True))
+    assert (total["Mois"], total["Mois (code)"], total["Ligne"]) == ("septembre 2025", "2025-09", "total du mois")
+    assert (total["Pas en dépassement"], total["À recalculer"]) == ("1", "non")
+    assert total["Motif"] == "aucune entrée de compensation enregistrée (productible, prix)"
+    assert (total["Motif (code)"], total["Compensation"]) == ("no_inputs", "non calculable")
     as_xlsx = staff.get(f"{url}.xlsx")
     assert as_xlsx.content[:2] == b"PK" and "releve_BOAXXXXX_2025-09.xlsx" in as_xlsx["Content-Disposition"]
     assert staff.get(f"{url}.pdf").status_code == 404

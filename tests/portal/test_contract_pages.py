@@ -188,7 +188,8 @@ def test_downloads_exports_name_curve_and_account(signed_in, live_server):
     with v.page.expect_download() as download:
         v.page.get_by_label("Format").select_option("csv")
         v.page.get_by_role("button", name="Télécharger").click()
-    assert b"BOA00001,2026-11-25,1," in open(download.value.path(), "rb").read()  # noqa: SIM115
+    body = open(download.value.path(), "rb").read()  # noqa: SIM115
+    assert body.startswith("\ufeffContrat;Jour de livraison;Version;".encode()) and b"BOA00001;25/11/2026;1;" in body
     v.go("/contrats/BOA00001/courbe/?day=2026-11-25")
     v.page.locator("#curve-chart canvas").wait_for()
     v.check_page("curve")

@@ -1,23 +1,19 @@
 """Tables of the back office, declared once: a list of columns drives the page's table and its CSV and Excel
-exports (the files' headers are the columns' keys, stable names for scripts; the page shows their labels).
+exports for people (headed by the columns' labels, codes in words beside their code).
 
 A row is a dict keyed by the columns' keys, holding plain values (text, numbers, aware datetimes, a state).
 ``cell`` (``backoffice`` template tags) shows a value on the page according to its column's ``show``;
-``export_value`` writes it in a file.
+``export_response`` writes the rows in a file.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from enum import Enum
 
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 
-from smartoa.domain.calendar import iso
 from smartoa.exports import writers
 
 PER_PAGE = 50
@@ -26,34 +22,20 @@ EXPORT_FORMATS = {"csv": "CSV", "xlsx": "Excel"}
 
 @dataclass(frozen=True)
 class Column(writers.Column):
-    """``show``: how the page shows the value — ``text``, ``datetime`` (Paris time), ``state`` (a badge),
+    """``show``: how the page shows the value — ``text``, ``datetime`` (Paris time), ``state`` (a badge), ``channel``,
     ``contract`` (a link to the contract's page), ``json`` (details), ``lines`` (a tuple, one item a line)."""
 
     show: str = "text"
 
 
-def export_value(value):
-    """A value as the CSV and Excel files hold it."""
-    if isinstance(value, datetime):
-        return iso(value)
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    if isinstance(value, tuple):
-        return "; ".join(str(v) for v in value)
-    return value
-
-
-def export_rows(rows: Iterable[dict], columns: Sequence[Column]) -> Iterator[dict]:
-    for row in rows:
-        yield {c.key: export_value(row.get(c.key)) for c in columns}
-
-
 def export_response(fmt: str, rows: Iterable[dict], columns: Sequence[Column], *, name: str) -> HttpResponse:
-    """The rows as a CSV or Excel download ``name.fmt``."""
-    cells = export_rows(rows, columns)
-    body = writers.to_csv(cells, list(columns)) if fmt == "csv" else writers.to_xlsx(cells, list(columns), sheet=name)
+    """The rows as a CSV or Excel download ``name.fmt`` for people (``exports/writers.py``): the columns' labels,
+    Paris times, states and actions in words each followed by its code."""
+    from smartoa.backoffice.templatetags.backoffice import channel_label, event_label, status_label
+
+    words = {"state": status_label, "action": event_label, "channel": channel_label}
+    people = [writers.Column(c.key, c.label, words=words.get(c.show)) for c in columns]
+    body = writers.render(fmt, document=None, rows=list(rows), columns=people, sheet=name)
     response = HttpResponse(body, content_type=writers.FORMATS[fmt])
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response

@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
+from smartoa.billing.compensation import COMPUTED, REASONS
 from smartoa.billing.models import ContractMonth, EpisodeResult
 from smartoa.billing.services import NO_INPUTS, latest_run, stale_contracts
 from smartoa.consignes.queries import current_rows
-from smartoa.domain.calendar import iso
-from smartoa.domain.curves import month_days
+from smartoa.core.formats import month_text
+from smartoa.domain.calendar import iso, parse_day, parse_instant
+from smartoa.domain.curves import month_days, parse_month
 from smartoa.domain.errors import NotFound
 from smartoa.exports.writers import Column, render
 
@@ -48,6 +51,46 @@ COLUMNS = [
 ]
 
 
+def _month_words(code: str) -> str:
+    return month_text(parse_month(code))
+
+
+def _line_words(code: str) -> str:
+    return str({"episode": _("épisode"), "total": _("total du mois")}[code])
+
+
+def _compensation_words(code: str) -> str:
+    return str(_("calculée") if code == COMPUTED else _("non calculable"))
+
+
+# The statement as people read it (the portal's and back office's downloads): French headers, words for codes
+# (each followed by its code), Paris times, the reason of a missing compensation in the reader's language.
+PEOPLE_COLUMNS = [
+    Column("contract_id", _("Contrat")),
+    Column("month", _("Mois"), words=_month_words),
+    Column("line", _("Ligne"), words=_line_words),
+    Column("start", _("Début (heure de Paris)")),
+    Column("end", _("Fin (heure de Paris)")),
+    Column("episodes", _("Épisodes")),
+    Column("checked_steps", _("Pas contrôlés")),
+    Column("breach_steps", _("Pas en dépassement")),
+    Column("missing_steps", _("Pas sans donnée")),
+    Column("energy_during_stop_kwh", _("Énergie pendant l'arrêt (kWh)")),
+    Column("energy_neutralised_kwh", _("Énergie neutralisée (kWh)")),
+    Column("excess_kwh", _("Énergie en dépassement (kWh)")),
+    Column("days_with_consigne", _("Jours avec consigne")),
+    Column("days_acknowledged", _("Jours acquiescés")),
+    Column("days_not_acknowledged", _("Jours non acquiescés")),
+    Column("not_acknowledged_days", _("Dates non acquiescées")),
+    Column("compensation_status", _("Compensation"), words=_compensation_words),
+    Column("compensation_eur", _("Compensation (€)")),
+    Column("compensation_reason", _("Motif")),
+    Column("compensation_reason_code", _("Motif (code)")),
+    Column("stale", _("À recalculer")),
+    Column("computed_at", _("Calculé le (heure de Paris)")),
+]
+
+
 def _figures(obj) -> dict:
     out = {}
     for name in FIGURES:
@@ -60,7 +103,7 @@ def acknowledgment_days(first: date, last: date, contract_pks: list[int]) -> dic
     """Per contract: (days acknowledged, days not acknowledged) among the days in [first, last] with a consigne;
     a day is acknowledged when its consigne's current version is."""
     result: dict[int, tuple[list, list]] = defaultdict(lambda: ([], []))
-    for contract_pk, day, _, _, acknowledged in current_rows(first, last, contract_pks, acknowledged=True):
+    for contract_pk, day, _version, _number, acknowledged in current_rows(first, last, contract_pks, acknowledged=True):
         result[contract_pk][0 if acknowledged else 1].append(day)
     return {k: (sorted(a), sorted(n)) for k, (a, n) in result.items()}
 
@@ -139,8 +182,40 @@ def statement_lines(statement: dict) -> list[dict]:
     return lines
 
 
-def render_statement(statement: dict, fmt: str) -> bytes:
-    return render(fmt, document=statement, rows=statement_lines(statement), columns=COLUMNS, sheet="releve")
+def reason_text(compensation: dict) -> str:
+    """Why a compensation is missing, in the reader's language (a code this version does not know: as stored)."""
+    code = compensation.get("reason_code")
+    if code in REASONS:
+        return gettext(REASONS[code]) % (compensation.get("reason_params") or {})
+    return compensation.get("reason") or ""
+
+
+def people_lines(statement: dict) -> list[dict]:
+    """The statement's lines for people: the same figures, with dates and times as values and the reason in
+    words."""
+    lines = []
+    for line in statement_lines(statement):
+        row = {**line, "start": None, "end": None}
+        for key in ("start", "end", "computed_at"):
+            if line.get(key):
+                row[key] = parse_instant(line[key])
+        if line["line"] == "total":
+            comp = statement["compensation"]
+            row["not_acknowledged_days"] = tuple(parse_day(d) for d in statement["days_not_acknowledged"])
+            row["compensation_reason"] = reason_text(comp)
+            row["compensation_reason_code"] = comp.get("reason_code") or None
+        lines.append(row)
+    return lines
+
+
+def render_statement(statement: dict, fmt: str, *, for_people: bool = True) -> bytes:
+    """The statement in ``fmt``: JSON the document; CSV and Excel its lines, for people unless ``for_people`` is
+    False (the command line's files, for machines: keys, ISO dates, codes)."""
+    if for_people and fmt != "json":
+        rows, columns = people_lines(statement), PEOPLE_COLUMNS
+    else:
+        rows, columns = statement_lines(statement), COLUMNS
+    return render(fmt, document=statement, rows=rows, columns=columns, sheet="releve", for_people=for_people)
 
 
 def statement_filename(statement: dict, fmt: str) -> str:

@@ -7,27 +7,38 @@ import json
 from collections.abc import Iterable
 from datetime import date
 
+from django.utils.translation import gettext_lazy as _
+
 from smartoa.consignes.models import Acknowledgment, ConsigneVersion
-from smartoa.domain.calendar import iso
+from smartoa.domain.calendar import iso, parse_instant
 from smartoa.exports.writers import Column, render
 
+
+def _channel(code: str) -> str:
+    return Acknowledgment.Channel(code).label
+
+
+def _stop(value: int) -> str:
+    return str(_("arrêt") if value else _("production"))
+
+
 CONSIGNE_COLUMNS = [
-    Column("id", "contrat"),
-    Column("application_date", "date de livraison"),
-    Column("version", "version"),
-    Column("update_date", "date de mise à jour"),
-    Column("start_date", "début"),
-    Column("end_date", "fin"),
-    Column("value", "effacement (1 = arrêt)"),
+    Column("id", _("Contrat")),
+    Column("application_date", _("Jour de livraison")),
+    Column("version", _("Version")),
+    Column("update_date", _("Publiée le (heure de Paris)")),
+    Column("start_date", _("Début (heure de Paris)")),
+    Column("end_date", _("Fin (heure de Paris)")),
+    Column("value", _("Consigne"), words=_stop),
 ]
 ACKNOWLEDGMENT_COLUMNS = [
-    Column("id", "contrat"),
-    Column("application_date", "date de livraison"),
-    Column("version", "version acquiescée"),
-    Column("acknowledged_at", "acquiescé le"),
-    Column("channel", "canal"),
-    Column("actor", "par"),
-    Column("ip", "adresse"),
+    Column("id", _("Contrat")),
+    Column("application_date", _("Jour de livraison")),
+    Column("version", _("Version acquiescée")),
+    Column("acknowledged_at", _("Acquiescée le (heure de Paris)")),
+    Column("channel", _("Canal"), words=_channel),
+    Column("actor", _("Par")),
+    Column("ip", _("Adresse")),
 ]
 
 
@@ -36,10 +47,12 @@ def consigne_rows(contract_id: str, versions: Iterable[ConsigneVersion]) -> list
     return [
         {
             "id": contract_id,
-            "application_date": v.delivery_day.isoformat(),
+            "application_date": v.delivery_day,
             "version": v.number,
-            "update_date": iso(v.created_at),
-            **period,
+            "update_date": v.created_at,
+            "start_date": parse_instant(period["start_date"]),
+            "end_date": parse_instant(period["end_date"]),
+            "value": int(period["value"]),
         }
         for v in versions
         for period in v.periods
@@ -60,9 +73,9 @@ def acknowledgment_rows(contract_id: str, acknowledgments: Iterable[Acknowledgme
     return [
         {
             "id": contract_id,
-            "application_date": a.version.delivery_day.isoformat(),
+            "application_date": a.version.delivery_day,
             "version": a.version.number,
-            "acknowledged_at": iso(a.acknowledged_at),
+            "acknowledged_at": a.acknowledged_at,
             "channel": a.channel,
             "actor": a.actor,
             "ip": a.ip,
@@ -74,7 +87,11 @@ def acknowledgment_rows(contract_id: str, acknowledgments: Iterable[Acknowledgme
 def acknowledgments_file(contract_id: str, acknowledgments: list[Acknowledgment], fmt: str) -> bytes:
     rows = acknowledgment_rows(contract_id, acknowledgments)
     if fmt == "json":
-        return (json.dumps(rows, indent=2, ensure_ascii=False) + "\n").encode()
+        document = [
+            {**r, "application_date": r["application_date"].isoformat(), "acknowledged_at": iso(r["acknowledged_at"])}
+            for r in rows
+        ]
+        return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
     return render(fmt, document=None, rows=rows, columns=ACKNOWLEDGMENT_COLUMNS, sheet="acquiescements")
 
 

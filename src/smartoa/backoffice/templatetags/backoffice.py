@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from smartoa.audit.labels import label as code_label
+from smartoa.consignes.models import Acknowledgment
 from smartoa.contracts.models import Contract
 from smartoa.core.templatetags.smartoa_time import paris_date, paris_time
 from smartoa.domain.acknowledgment import Status
@@ -62,9 +63,17 @@ def cell(row: dict, column) -> SafeString | str:
         return format_html_join(mark_safe("<br>"), "{}", ((item,) for item in value))
     if column.show == "action":  # an audit action or an outbox event: its words, and its code for filters
         return format_html('{} <code class="code">{}</code>', code_label(value), value)
+    if column.show == "channel":
+        return channel_label(value)
     if column.show == "json":
         return format_html("<code>{}</code>", json.dumps(value, ensure_ascii=False, sort_keys=True))
     return str(value)
+
+
+@register.filter
+def channel_label(code: str) -> str:
+    """An acknowledgment's channel in words: "Portail", "API"."""
+    return str(Acknowledgment.Channel(code).label)
 
 
 @register.filter

@@ -29,7 +29,7 @@ BOARD_COLUMNS = (
     Column("acknowledged_version", _("Version acquiescée")),
     Column("acknowledged_by", _("Acquiescée par")),
     Column("acknowledged_at", _("Le (heure de Paris)"), show="datetime"),
-    Column("channel", _("Canal")),
+    Column("channel", _("Canal"), show="channel"),
     Column("accounts", _("Comptes"), show="lines"),
 )
 

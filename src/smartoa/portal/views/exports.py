@@ -24,7 +24,11 @@ from smartoa.portal.security import client_ip
 
 WHAT = [("consignes", gettext_lazy("Consignes")), ("acquiescements", gettext_lazy("Acquiescements"))]
 DAY_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the browser's date picker wants ISO
-FORMAT_CHOICES = [("json", "JSON"), ("csv", "CSV"), ("xlsx", "Excel (xlsx)")]
+FORMAT_CHOICES = [
+    ("xlsx", gettext_lazy("Excel (xlsx)")),
+    ("csv", gettext_lazy("CSV pour tableur (séparateur ;)")),
+    ("json", gettext_lazy("JSON (comme l'API)")),
+]
 
 
 class ExportForm(forms.Form):

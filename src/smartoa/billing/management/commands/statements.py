@@ -32,7 +32,9 @@ class Command(SmartOACommand):
         try:
             folder.mkdir(parents=True, exist_ok=True)
             for statement in statements:
-                (folder / statement_filename(statement, fmt)).write_bytes(render_statement(statement, fmt))
+                (folder / statement_filename(statement, fmt)).write_bytes(
+                    render_statement(statement, fmt, for_people=False)
+                )
         except OSError as exc:
             raise InvalidInput(
                 gettext_noop("%(path)s: cannot write: %(problem)s"), path=out, problem=str(exc)
