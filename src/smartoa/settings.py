@@ -270,6 +270,7 @@ INSTALLED_APPS = [
     "smartoa.billing",
     "smartoa.notifications",
     "smartoa.jobs",
+    "smartoa.web",
     "smartoa.backoffice",
     "smartoa.portal",
     "smartoa.runtime",
@@ -314,7 +315,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=SMARTOA_LOCKOUT_MINUTES)
 AXES_RESET_ON_SUCCESS = True  # the account's failures only (portal/lockout.py)
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "smartoa.portal.lockout.login_username"
-AXES_CLIENT_IP_CALLABLE = "smartoa.portal.security.client_ip"
+AXES_CLIENT_IP_CALLABLE = "smartoa.core.addresses.client_ip"
 AXES_LOCKOUT_CALLABLE = "smartoa.portal.views.auth.locked_out"
 AXES_VERBOSE = False
 AXES_ENABLE_ADMIN = False  # counters live in the cache (AXES_HANDLER), not in axes' tables

@@ -13,7 +13,7 @@ from smartoa.contracts.models import Contract
 from smartoa.domain.acknowledgment import Status
 from smartoa.domain.calendar import day_length
 from smartoa.domain.curves import month_days
-from smartoa.portal.timeline import summary
+from smartoa.web.timeline import summary
 from tests.factories import acknowledge, at, make_consigne, make_contract, paris
 
 MARCH, OCTOBER = date(2026, 3, 1), date(2026, 10, 1)

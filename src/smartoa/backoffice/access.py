@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.views import View
 
 from smartoa.audit.services import client_address
-from smartoa.portal.security import client_ip
+from smartoa.core.addresses import client_ip
 
 
 def is_operator(user) -> bool:

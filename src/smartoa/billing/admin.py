@@ -7,7 +7,6 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from smartoa.backoffice.links import curve_link
 from smartoa.billing.compensation import DEFAULT_RULE, RULES
 from smartoa.billing.models import CompensationInput, ComplianceRun, ContractCurves, ContractMonth, EpisodeResult
 from smartoa.billing.services import record_compensation_input, run_compliance
@@ -15,6 +14,7 @@ from smartoa.contracts.services import get_contract
 from smartoa.core.admin import Operation, ReadOnlyAdmin, actor_of
 from smartoa.core.clock import now
 from smartoa.core.formats import month_text, number_text
+from smartoa.core.links import curve_link
 from smartoa.domain.calendar import local_day_of
 from smartoa.domain.curves import parse_month
 from smartoa.metering.models import CurveImport, CurveKind

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from smartoa.backoffice.links import curve_link
 from smartoa.core.admin import ReadOnlyAdmin
+from smartoa.core.links import curve_link
 from smartoa.metering.models import CurveHistory, CurveImport, CurveMonth
 
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from smartoa.consignes.acknowledgments import acknowledge
 from smartoa.consignes.models import Acknowledgment
 from smartoa.contracts.models import Contract
-from smartoa.portal.security import client_ip
+from smartoa.core.addresses import client_ip
 
 
 def acknowledge_shown(request, contract: Contract, day: date, version: str) -> Acknowledgment:

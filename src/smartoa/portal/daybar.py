@@ -18,7 +18,7 @@ from smartoa.consignes.queries import current_rows
 from smartoa.domain.curves import Grid, stop_spans
 from smartoa.domain.deadlines import local_time_on
 from smartoa.domain.schedule import Period, no_stop_periods, periods_from_json
-from smartoa.portal.timeline import summary
+from smartoa.web.timeline import summary
 
 HEIGHT = 4
 

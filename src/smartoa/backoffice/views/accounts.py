@@ -16,7 +16,7 @@ from smartoa.backoffice.forms import AccountForm, AccountSearchForm, ResetTotpFo
 from smartoa.backoffice.queries import account_rows, accounts_matching
 from smartoa.backoffice.tables import page_of, query_without
 from smartoa.domain.errors import UserError
-from smartoa.portal.messages import user_message
+from smartoa.web.messages import user_message
 
 
 class AccountsView(StaffView):

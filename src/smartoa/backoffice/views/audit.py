@@ -11,7 +11,7 @@ from smartoa.audit.services import record
 from smartoa.backoffice.access import StaffView, actor
 from smartoa.backoffice.forms import AuditFilterForm
 from smartoa.backoffice.tables import EXPORT_FORMATS, Column, export_response, page_of, query_without
-from smartoa.portal.security import client_ip
+from smartoa.core.addresses import client_ip
 
 AUDIT_COLUMNS = (
     Column("at", _("Date (heure de Paris)"), show="datetime"),

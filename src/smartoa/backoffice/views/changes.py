@@ -17,8 +17,8 @@ from smartoa.consignes.services import load_documents, modify
 from smartoa.core.templatetags.smartoa_time import paris, paris_date, paris_time
 from smartoa.domain.calendar import parse_day, to_local
 from smartoa.domain.errors import UserError
-from smartoa.portal.messages import user_message
-from smartoa.portal.timeline import summary
+from smartoa.web.messages import user_message
+from smartoa.web.timeline import summary
 
 
 class ModifyView(StaffView):

@@ -22,7 +22,7 @@ from smartoa.core.formats import number_text
 from smartoa.domain.errors import UserError
 from smartoa.notifications.queries import webhook_log
 from smartoa.notifications.services import webhook_of
-from smartoa.portal.messages import user_message
+from smartoa.web.messages import user_message
 
 CONTRACTS_FILE = "contracts"
 

@@ -13,11 +13,11 @@ from smartoa.backoffice.access import StaffView, actor
 from smartoa.backoffice.forms import BoardForm
 from smartoa.backoffice.queries import board_contracts, board_rows, board_summary, tomorrow
 from smartoa.backoffice.tables import EXPORT_FORMATS, Column, export_response, page_of, query_without
+from smartoa.core.addresses import client_ip
 from smartoa.core.clock import now
 from smartoa.domain.acknowledgment import Status
 from smartoa.jobs.health import job_states
 from smartoa.notifications.queries import delivery_counts, failing_deliveries
-from smartoa.portal.security import client_ip
 
 FAILING_SHOWN = 20
 

@@ -20,8 +20,8 @@ from smartoa.consignes.generation import parse_exclusions, plan_generation, publ
 from smartoa.contracts.services import contracts_by_id
 from smartoa.domain.calendar import parse_day
 from smartoa.domain.errors import NotFound, UserError
-from smartoa.portal.messages import user_message
-from smartoa.portal.timeline import timeline
+from smartoa.web.messages import user_message
+from smartoa.web.timeline import timeline
 
 PRICES = "prices"
 

@@ -13,8 +13,8 @@ from django.views.i18n import set_language as django_set_language
 
 from smartoa.accounts.security import backup_codes_left, new_backup_codes, verify_second_factor
 from smartoa.accounts.services import set_language
+from smartoa.core.addresses import client_ip
 from smartoa.portal.passwords import AccountPasswordForm
-from smartoa.portal.security import client_ip
 from smartoa.portal.views.auth import CODES, CodeForm, save_new_password
 from smartoa.portal.views.sessions import logins_and_sessions
 

@@ -21,10 +21,10 @@ from smartoa.contracts.services import (
     token_state,
     tokens_of,
 )
+from smartoa.core.addresses import client_ip
 from smartoa.domain.errors import UserError
 from smartoa.portal.access import contract_for
-from smartoa.portal.messages import user_message
-from smartoa.portal.security import client_ip
+from smartoa.web.messages import user_message
 
 
 class AddressForm(forms.Form):

@@ -50,12 +50,12 @@ from smartoa.accounts.security import (
 from smartoa.accounts.services import end_other_sessions, provisional_expired
 from smartoa.accounts.sessions import mark_signed_in
 from smartoa.audit.services import record
+from smartoa.core.addresses import client_ip
 from smartoa.core.clock import now
 from smartoa.core.formats import moment_text
 from smartoa.domain.errors import UserError
-from smartoa.portal.messages import user_message
 from smartoa.portal.passwords import FirstPasswordForm
-from smartoa.portal.security import client_ip
+from smartoa.web.messages import user_message
 
 NEXT = "login_next"  # the page asked for before the login, kept in the session until the code is given
 SECRET = "totp_enrolment_secret"  # noqa: S105 - the session key under which the secret being enrolled waits

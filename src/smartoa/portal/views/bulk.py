@@ -37,13 +37,13 @@ from smartoa.contracts.bulk import (
 from smartoa.contracts.ips import InvalidAddress
 from smartoa.contracts.models import Contract
 from smartoa.contracts.services import active_token_expiries
+from smartoa.core.addresses import client_ip
 from smartoa.core.formats import number_text
 from smartoa.domain.calendar import iso
 from smartoa.domain.errors import NotFound, UserError
 from smartoa.portal.listing import API_FILTERS, API_SORTS, SORTS, Counts, Held, Listing, addresses_of, page_of
-from smartoa.portal.messages import user_message
-from smartoa.portal.security import client_ip
 from smartoa.portal.views.contracts import Day, Readiness, filter_links, named
+from smartoa.web.messages import user_message
 
 SHOWN_ADDRESSES = 3  # addresses written out in a row; the others are counted
 

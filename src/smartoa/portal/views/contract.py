@@ -22,6 +22,7 @@ from smartoa.consignes.acknowledgments import day_states
 from smartoa.consignes.exports import consignes_file
 from smartoa.consignes.queries import current_schedules, current_version, version_history
 from smartoa.contracts.services import set_display_name
+from smartoa.core.addresses import client_ip
 from smartoa.core.clock import now
 from smartoa.core.formats import day_text, moment_text
 from smartoa.domain.acknowledgment import DayAcknowledgment, Status
@@ -31,9 +32,8 @@ from smartoa.domain.schedule import Period, changes, periods_from_json
 from smartoa.exports.writers import FORMATS
 from smartoa.portal.access import Holding, contract_for
 from smartoa.portal.acknowledging import acknowledge_shown
-from smartoa.portal.messages import user_message
-from smartoa.portal.security import client_ip
-from smartoa.portal.timeline import Timeline, timeline
+from smartoa.web.messages import user_message
+from smartoa.web.timeline import Timeline, timeline
 
 
 @dataclass(frozen=True)

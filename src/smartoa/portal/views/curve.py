@@ -8,8 +8,8 @@ from django.views import View
 
 from smartoa.audit.services import record
 from smartoa.billing.views import contract_curve_page, statement_response
+from smartoa.core.addresses import client_ip
 from smartoa.portal.access import contract_for
-from smartoa.portal.security import client_ip
 
 
 class CurveView(View):

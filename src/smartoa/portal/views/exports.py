@@ -15,12 +15,12 @@ from django.views import View
 from smartoa.audit.services import record
 from smartoa.consignes.exports import acknowledgments_between, acknowledgments_file, consignes_file
 from smartoa.consignes.queries import current_versions
+from smartoa.core.addresses import client_ip
 from smartoa.core.clock import now
 from smartoa.domain.calendar import check_day_range, local_day_of
 from smartoa.domain.errors import UserError
 from smartoa.exports.writers import FORMATS
 from smartoa.portal.access import contract_for
-from smartoa.portal.security import client_ip
 
 WHAT = [("consignes", gettext_lazy("Consignes")), ("acquiescements", gettext_lazy("Acquiescements"))]
 DAY_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the browser's date picker wants ISO

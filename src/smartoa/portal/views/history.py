@@ -22,7 +22,7 @@ from smartoa.domain.curves import month_days, month_of, next_month, parse_month
 from smartoa.domain.errors import UserError
 from smartoa.exports.writers import FORMATS
 from smartoa.portal.access import contract_for
-from smartoa.portal.timeline import summary
+from smartoa.web.timeline import summary
 
 FORMAT_NAMES = {"json": "JSON", "csv": "CSV", "xlsx": "Excel"}
 

@@ -17,13 +17,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 
+from smartoa.core.addresses import client_ip
 from smartoa.core.clock import now
 from smartoa.domain.errors import DeadlinePassed, NotFound, UserError
 from smartoa.notifications import preferences
 from smartoa.notifications.preferences import OFF, REMINDER_CHOICES, AccountChoices, ReminderChoice
 from smartoa.portal.access import contract_for
-from smartoa.portal.messages import user_message
-from smartoa.portal.security import client_ip
+from smartoa.web.messages import user_message
 
 DEFAULT, ACCOUNT = "default", "account"  # the operator's lead time; (a contract) as in the account
 

@@ -17,7 +17,7 @@ from smartoa.accounts.queries import account_sessions
 from smartoa.accounts.security import LOGIN_EVENTS
 from smartoa.accounts.services import end_other_sessions
 from smartoa.audit.queries import account_events
-from smartoa.portal.security import client_ip
+from smartoa.core.addresses import client_ip
 
 RECENT_LOGINS = 10
 # What each login event is, in words; only a completed login is a success.

@@ -12,12 +12,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from smartoa.core.addresses import client_ip
 from smartoa.domain.errors import UserError
 from smartoa.notifications.queries import webhook_log
 from smartoa.notifications.services import remove_webhook, send_test, set_webhook, webhook_of
 from smartoa.portal.access import contract_for
-from smartoa.portal.messages import user_message
-from smartoa.portal.security import client_ip
+from smartoa.web.messages import user_message
 
 
 class WebhookForm(forms.Form):

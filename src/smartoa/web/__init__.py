@@ -1,0 +1,1 @@
+"""The shared web floor: login, page frame, messages, timelines and forms used by the portal and the back office."""
