@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from smartoa.billing.compensation import DEFAULT_RULE, RULES
 from smartoa.billing.models import CompensationInput, ComplianceRun, ContractCurves, ContractMonth, EpisodeResult
-from smartoa.billing.services import record_compensation_input, run_compliance
+from smartoa.billing.requests import run_now
+from smartoa.billing.services import record_compensation_input
 from smartoa.contracts.services import get_contract
 from smartoa.core.admin import Operation, ReadOnlyAdmin, actor_of
 from smartoa.core.clock import now
@@ -29,7 +30,7 @@ class RunCompliance(Operation):
     help_text = _("Recalcule le mois pour tous les contrats ayant une consigne ; remplace les résultats du mois.")
 
     def perform(self, request, obj, form):
-        run = run_compliance(parse_month(form.cleaned_data["month"]), actor=actor_of(request))
+        run = run_now(parse_month(form.cleaned_data["month"]), actor=actor_of(request)).run
         return _("Conformité de %(month)s calculée : contrats : %(contracts)s ; épisodes d'arrêt : %(episodes)s.") % {
             "month": month_text(run.month),
             "contracts": number_text(run.contracts),
