@@ -8,7 +8,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from smartoa.billing.compensation import DEFAULT_RULE, RULES
-from smartoa.billing.models import CompensationInput, ComplianceRun, ContractCurves, ContractMonth, EpisodeResult
+from smartoa.billing.models import (
+    CompensationInput,
+    ComplianceRequest,
+    ComplianceRun,
+    ContractCurves,
+    ContractMonth,
+    EpisodeResult,
+)
 from smartoa.billing.requests import run_now
 from smartoa.billing.services import record_compensation_input
 from smartoa.contracts.services import get_contract
@@ -69,6 +76,15 @@ class ComplianceRunAdmin(ReadOnlyAdmin):
         "tolerance_percent",
     )
     date_hierarchy = "month"
+
+
+@admin.register(ComplianceRequest)
+class ComplianceRequestAdmin(ReadOnlyAdmin):
+    """The runs asked for (back office, command line, operation): their state, progress and outcome."""
+
+    list_display = ("month", "state", "requested_by", "requested_at", "started_at", "finished_at", "done", "total")
+    list_filter = ("state",)
+    date_hierarchy = "requested_at"
 
 
 @admin.register(ContractMonth)
