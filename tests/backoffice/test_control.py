@@ -223,6 +223,6 @@ def test_failing_deliveries_and_jobs_that_did_not_run(operator, day_of_contracts
 
 def job_item(html: str, label: str) -> str:
     """The list item of the job ``label`` on the control screen."""
-    found = re.search(r"<li>\s*<strong>" + re.escape(escape(label)) + r"</strong>(.*?)</li>", html, re.DOTALL)
+    found = re.search(r"<li>\s*<strong>" + re.escape(escape(str(label))) + r"</strong>(.*?)</li>", html, re.DOTALL)
     assert found, label
     return found.group(1).replace("&#x27;", "'")

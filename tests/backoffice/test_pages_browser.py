@@ -67,6 +67,8 @@ PAGES: dict[str, tuple[Visit, ...] | NotAPage] = {
     "publication-preview": (Visit(query="day=2026-11-25&prices={prices}"),),
     "publish": NotAPage("POST only (GET redirects to the publication): tests/backoffice/test_publication.py"),
     "modify": (Visit(),),
+    "consigne-choose": (Visit(),),
+    "consigne-change": (Visit({"contract_id": "BOA00001", "day": "2026-11-25"}),),
     "hlar": (Visit(),),
     "contracts": (Visit(),),
     "contracts-import": (Visit(),),

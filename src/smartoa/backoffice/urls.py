@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from smartoa.backoffice.views import accounts, audit, changes, contracts, control, curves, publication
+from smartoa.backoffice.views import accounts, audit, changes, contracts, control, curves, incidents, publication
 
 app_name = "backoffice"
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("publication/preview/", publication.PreviewView.as_view(), name="publication-preview"),
     path("publication/publish/", publication.PublishView.as_view(), name="publish"),
     path("publication/modify/", changes.ModifyView.as_view(), name="modify"),
+    path("publication/modify/choose/", incidents.ChooseView.as_view(), name="consigne-choose"),
+    path("publication/modify/<str:contract_id>/<str:day>/", incidents.ChangeView.as_view(), name="consigne-change"),
     path("hlar/", changes.HlarView.as_view(), name="hlar"),
     # Contracts and accounts.
     path("contracts/", contracts.ContractsView.as_view(), name="contracts"),

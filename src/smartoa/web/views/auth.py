@@ -5,8 +5,8 @@ operator), language.
 
 The e-mail address is the account's in any case ("Producteur@Example.FR" logs in as producteur@example.fr). Views
 only read the request and call ``accounts/security.py``; every event is audited there or here with the address.
-The order of the steps is enforced for every page by ``portal/middleware.py``; the lockout after failed
-passwords is django-axes' (``portal/lockout.py``).
+The order of the steps is enforced for every page by ``web/middleware.py``; the lockout after failed
+passwords is django-axes' (``web/lockout.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -54,8 +54,9 @@ from smartoa.core.addresses import client_ip
 from smartoa.core.clock import now
 from smartoa.core.formats import moment_text
 from smartoa.domain.errors import UserError
-from smartoa.portal.passwords import FirstPasswordForm
+from smartoa.web.context import home_of
 from smartoa.web.messages import user_message
+from smartoa.web.passwords import FirstPasswordForm
 
 NEXT = "login_next"  # the page asked for before the login, kept in the session until the code is given
 SECRET = "totp_enrolment_secret"  # noqa: S105 - the session key under which the secret being enrolled waits
@@ -66,7 +67,7 @@ def _next_url(request) -> str:
     target = request.session.pop(NEXT, "") or ""
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return target
-    return reverse("backoffice:control") if request.user.is_staff else reverse("portal:contracts")
+    return home_of(request)
 
 
 class LoginForm(AuthenticationForm):
@@ -115,7 +116,7 @@ def locked_out(request, response=None, credentials=None) -> HttpResponse:
     form = LoginForm(request, data=None)
     minutes = settings.SMARTOA_LOCKOUT_MINUTES
     context = {"form": form, "locked": True, "minutes": minutes}
-    return render(request, "portal/auth/login.html", context, status=429)
+    return render(request, "web/auth/login.html", context, status=429)
 
 
 @method_decorator([sensitive_post_parameters("password"), never_cache], name="dispatch")
@@ -124,10 +125,10 @@ class LoginView(View):
 
     def get(self, request):
         if request.user.is_authenticated:
-            return redirect("portal:contracts")
+            return redirect(home_of(request))
         if (target := request.GET.get("next")) and url_has_allowed_host_and_scheme(target, {request.get_host()}):
             request.session[NEXT] = target
-        return render(request, "portal/auth/login.html", {"form": LoginForm(request)})
+        return render(request, "web/auth/login.html", {"form": LoginForm(request)})
 
     def post(self, request):
         form = LoginForm(request, data=request.POST)
@@ -139,12 +140,12 @@ class LoginView(View):
             if target:
                 request.session[NEXT] = target
             record("login.password_ok", actor=user.email, user=user, ip=ip)
-            return redirect("portal:verify")  # the middleware sends a first login to its steps instead
+            return redirect("web:verify")  # the middleware sends a first login to its steps instead
         locked = getattr(request, "axes_locked_out", False)
         login_refused(request.POST.get("username", ""), ip=ip, locked=locked)
         if locked:
             return locked_out(request)
-        return render(request, "portal/auth/login.html", {"form": form}, status=400)
+        return render(request, "web/auth/login.html", {"form": form}, status=400)
 
 
 class CodeForm(forms.Form):
@@ -168,12 +169,12 @@ class VerifyView(View):
     """Step 2 of every login: the current code of the authenticator, or a backup code."""
 
     def get(self, request):
-        return render(request, "portal/auth/verify.html", {"form": CodeForm()})
+        return render(request, "web/auth/verify.html", {"form": CodeForm()})
 
     def post(self, request):
         form = CodeForm(request.POST)
         if not form.is_valid():
-            return render(request, "portal/auth/verify.html", {"form": form}, status=400)
+            return render(request, "web/auth/verify.html", {"form": form}, status=400)
         result = verify_second_factor(request.user, form.cleaned_data["code"], ip=client_ip(request))
         if not result.ok:
             if result.wait_seconds:
@@ -181,9 +182,7 @@ class VerifyView(View):
             else:
                 error = _("Code incorrect ou déjà utilisé.")
             form.add_error("code", error)
-            return render(
-                request, "portal/auth/verify.html", {"form": form}, status=429 if result.wait_seconds else 400
-            )
+            return render(request, "web/auth/verify.html", {"form": form}, status=429 if result.wait_seconds else 400)
         otp_login(request, result.device)
         request.session.cycle_key()  # a new session key once the account is fully authenticated
         signed_in(request, request.user)
@@ -217,13 +216,13 @@ class FirstPasswordView(View):
     """First login, step 1: replace the provisional password."""
 
     def get(self, request):
-        return render(request, "portal/auth/first_password.html", {"form": FirstPasswordForm(request.user)})
+        return render(request, "web/auth/first_password.html", {"form": FirstPasswordForm(request.user)})
 
     def post(self, request):
         form = FirstPasswordForm(request.user, request.POST)
         if form.is_valid() and save_new_password(request, form):
-            return redirect("portal:enrol")
-        return render(request, "portal/auth/first_password.html", {"form": form}, status=400)
+            return redirect("web:enrol")
+        return render(request, "web/auth/first_password.html", {"form": form}, status=400)
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -243,7 +242,7 @@ class EnrolView(View):
         return {"form": form, "qr": mark_safe(qr), "secret": base32_secret(secret), "uri": uri}  # noqa: S308
 
     def get(self, request):
-        return render(request, "portal/auth/enrol.html", self.context(request, EnrolCodeForm()))
+        return render(request, "web/auth/enrol.html", self.context(request, EnrolCodeForm()))
 
     def post(self, request):
         form = EnrolCodeForm(request.POST)
@@ -262,8 +261,8 @@ class EnrolView(View):
                 request.session.cycle_key()
                 signed_in(request, request.user)
                 request.session[CODES] = codes
-                return redirect("portal:backup-codes")
-        return render(request, "portal/auth/enrol.html", self.context(request, form), status=400)
+                return redirect("web:backup-codes")
+        return render(request, "web/auth/enrol.html", self.context(request, form), status=400)
 
 
 class BackupCodesView(View):
@@ -272,8 +271,8 @@ class BackupCodesView(View):
     def get(self, request):
         codes = request.session.pop(CODES, None)
         if not codes:
-            return redirect("portal:account")
-        response = render(request, "portal/auth/backup_codes.html", {"codes": codes, "next": _next_url(request)})
+            return redirect(home_of(request))
+        response = render(request, "web/auth/backup_codes.html", {"codes": codes, "next": _next_url(request)})
         response["Cache-Control"] = "no-store"
         return response
 
@@ -283,15 +282,15 @@ class LogoutView(View):
         if request.user.is_authenticated:
             record("logout", actor=request.user.email, user=request.user, ip=client_ip(request))
         logout(request)
-        return redirect("portal:login")
+        return redirect("web:login")
 
     def get(self, request):  # a link cannot log out (CSRF): show the button
-        return render(request, "portal/auth/logout.html")
+        return render(request, "web/auth/logout.html")
 
 
 class LostDeviceView(View):
     def get(self, request):
-        return render(request, "portal/auth/lost_device.html", {"support": settings.SMARTOA_SUPPORT_EMAIL})
+        return render(request, "web/auth/lost_device.html", {"support": settings.SMARTOA_SUPPORT_EMAIL})
 
 
 # --- forgotten password -----------------------------------------------------------------------------------
@@ -309,9 +308,9 @@ class ResetRequestView(auth_views.PasswordResetView):
     request and queues the e-mail's job (``accounts/jobs.py``), which looks the account up. At most a few
     requests an hour per address. The code is still asked at the next login."""
 
-    template_name = "portal/auth/reset_request.html"
+    template_name = "web/auth/reset_request.html"
     form_class = ResetForm
-    success_url = reverse_lazy("portal:reset-sent")
+    success_url = reverse_lazy("web:reset-sent")
 
     def form_valid(self, form):
         ip = client_ip(self.request)
@@ -326,9 +325,9 @@ class ResetRequestView(auth_views.PasswordResetView):
 
 
 class ResetConfirmView(auth_views.PasswordResetConfirmView):
-    template_name = "portal/auth/reset_confirm.html"
+    template_name = "web/auth/reset_confirm.html"
     form_class = FirstPasswordForm
-    success_url = reverse_lazy("portal:reset-done")
+    success_url = reverse_lazy("web:reset-done")
     post_reset_login = False  # the next login asks for the password and the code
 
     def form_valid(self, form):

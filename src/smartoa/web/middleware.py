@@ -26,9 +26,9 @@ from smartoa.accounts.security import has_second_factor
 PUBLIC = ("/connexion/", "/connexion/oubli/", "/connexion/appareil-perdu/", "/langue/")
 NOT_CONCERNED = ("/api/", "/static/", "/favicon.ico")
 STEP_URLS = {
-    "first_password": "portal:first-password",
-    "enrol": "portal:enrol",
-    "verify": "portal:verify",
+    "first_password": "web:first-password",
+    "enrol": "web:enrol",
+    "verify": "web:verify",
 }
 ALWAYS_OPEN = ("/deconnexion/", "/langue/")
 # Reachable by anyone, whatever their login step: only the confirmation page of an extra address (its URL ends
@@ -58,7 +58,7 @@ class TwoStepLoginMiddleware:
         if not user.is_authenticated:
             if path in PUBLIC or path.startswith("/connexion/oubli/"):
                 return self.get_response(request)
-            login = reverse("portal:login")
+            login = reverse("web:login")
             if request.headers.get("HX-Request"):
                 # A page refreshing part of itself after its session ended: the whole page goes to the login,
                 # then back to that page (not to the fragment it asked for).
