@@ -9,6 +9,7 @@ not visited. A new URL without a row fails ``test_every_backoffice_url_has_a_row
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -18,6 +19,7 @@ from django.urls import reverse
 
 from smartoa.api.auth import flush_last_use
 from smartoa.backoffice import staging, urls
+from smartoa.backoffice.views.consignes_file import CONSIGNES_FILE
 from smartoa.backoffice.views.contracts import CONTRACTS_FILE
 from smartoa.backoffice.views.publication import PRICES
 from smartoa.domain.calendar import STEP_15, iso, steps
@@ -27,6 +29,7 @@ from tests.browser import DESKTOP, PHONE, Visitor, needs_chromium
 from tests.factories import (
     acknowledge,
     add_account,
+    as_json,
     load_curves,
     make_contract,
     make_operator,
@@ -43,8 +46,8 @@ TODAY, TOMORROW = date(2026, 11, 24), date(2026, 11, 25)
 @dataclass(frozen=True)
 class Visit:
     """One visit of a page: the URL's arguments and a query string. Values may name the test data in braces:
-    ``{holder}`` (an account's pk), ``{prices}`` and ``{contracts_file}`` (digests of files staged for a
-    preview)."""
+    ``{holder}`` (an account's pk), ``{prices}``, ``{consignes_file}`` and ``{contracts_file}`` (digests of files
+    staged for a preview)."""
 
     kwargs: dict[str, str] = field(default_factory=dict)
     query: str = ""
@@ -66,8 +69,11 @@ PAGES: dict[str, tuple[Visit, ...] | NotAPage] = {
     "publication": (Visit(),),
     "publication-preview": (Visit(query="day=2026-11-25&prices={prices}"),),
     "publish": NotAPage("POST only (GET redirects to the publication): tests/backoffice/test_publication.py"),
+    "consignes-file": (Visit(),),
+    "consignes-file-preview": (Visit(query="file={consignes_file}"),),
+    "consignes-file-publish": NotAPage("POST only (GET redirects to the file's upload): tests/backoffice/"),
     "modify": (Visit(),),
-    "consigne-choose": (Visit(),),
+    "consigne-choose": NotAPage("a redirect (to the change form, or back to the incident tab): tests/backoffice/"),
     "consigne-change": (Visit({"contract_id": "BOA00001", "day": "2026-11-25"}),),
     "hlar": (Visit(),),
     "contracts": (Visit(),),
@@ -107,6 +113,11 @@ def price_text() -> str:
         f"{iso(moment)},{-8.25 if 52 <= n < 60 else 41.0}" for n, moment in enumerate(steps(TOMORROW, STEP_15))
     ]
     return "\n".join(lines) + "\n"
+
+
+def consignes_text() -> str:
+    """A consignes file (the API's document format): BOA00003's stop tomorrow."""
+    return json.dumps([as_json("BOA00003", TOMORROW, stop_periods(TOMORROW))])
 
 
 CONTRACTS_CSV = (
@@ -159,6 +170,7 @@ def operator_page(browser, live_server, client, backoffice_data):
         **backoffice_data,
         "prices": staging.stage(PRICES, operator.pk, price_text()),
         "contracts_file": staging.stage(CONTRACTS_FILE, operator.pk, CONTRACTS_CSV),
+        "consignes_file": staging.stage(CONSIGNES_FILE, operator.pk, consignes_text()),
     }
     session = client.cookies["sessionid"].value
     made: list[Visitor] = []
@@ -197,8 +209,8 @@ def test_every_backoffice_page_fits_and_passes_axe(operator_page, width):
     for shot, path in visits(values):
         response = visitor.go(path)
         visitor.screenshot(shot)
-        if response is None or response.status != 200:
-            problems.append(f"{path}: status {response and response.status}")
+        if response is None or response.status != 200 or not visitor.page.url.endswith(path):
+            problems.append(f"{path}: status {response and response.status} at {visitor.page.url}")
             continue
         overflow = visitor.horizontal_overflow()
         if overflow > 0:

@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from smartoa.backoffice.views import accounts, audit, changes, contracts, control, curves, incidents, publication
+from smartoa.backoffice.views import (
+    accounts,
+    audit,
+    changes,
+    consignes_file,
+    contracts,
+    control,
+    curves,
+    incidents,
+    publication,
+)
 
 app_name = "backoffice"
 
@@ -12,6 +22,9 @@ urlpatterns = [
     path("publication/", publication.PricesView.as_view(), name="publication"),
     path("publication/preview/", publication.PreviewView.as_view(), name="publication-preview"),
     path("publication/publish/", publication.PublishView.as_view(), name="publish"),
+    path("publication/file/", consignes_file.FileView.as_view(), name="consignes-file"),
+    path("publication/file/preview/", consignes_file.FilePreviewView.as_view(), name="consignes-file-preview"),
+    path("publication/file/publish/", consignes_file.FilePublishView.as_view(), name="consignes-file-publish"),
     path("publication/modify/", changes.ModifyView.as_view(), name="modify"),
     path("publication/modify/choose/", incidents.ChooseView.as_view(), name="consigne-choose"),
     path("publication/modify/<str:contract_id>/<str:day>/", incidents.ChangeView.as_view(), name="consigne-change"),

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from smartoa.backoffice.access import StaffView, actor, operator_write
-from smartoa.backoffice.change_forms import ChooseConsigneForm
+from smartoa.backoffice.consigne_forms import ChooseConsigneForm
 from smartoa.backoffice.forms import HlarForm, ModifyForm
 from smartoa.backoffice.queries import deadlines_of, tomorrow
 from smartoa.consignes.deadlines import cutoff_for_hlar, parse_hhmm, set_hlar

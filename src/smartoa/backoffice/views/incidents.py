@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from smartoa.backoffice import staging
 from smartoa.backoffice.access import StaffView, actor, operator_write
-from smartoa.backoffice.change_forms import (
+from smartoa.backoffice.consigne_forms import (
     ChooseConsigneForm,
     ReasonForm,
     WindowFormSet,

@@ -1,8 +1,9 @@
-"""The form of an incident change to one published consigne: its stop windows (start and end, Paris time, on
-the 5-minute grid; a formset that works without JavaScript, one empty row to add a window) and the reason.
+"""Forms of the consigne pages: a consignes file to publish, and an incident change to one published consigne —
+its stop windows (start and end, Paris time, on the 5-minute grid; a formset that works without JavaScript, one
+empty row to add a window) and the reason.
 
-The form only reads the windows into the day's schedule (``domain.windows``); the modification itself, its
-deadline and its other checks belong to ``consignes.services.modify``."""
+The forms only read the input (the windows into the day's schedule, ``domain.windows``); publication and
+modification, their deadline and their other checks belong to ``consignes.services``."""
 
 from __future__ import annotations
 
@@ -13,12 +14,29 @@ from datetime import date
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from smartoa.backoffice.forms import TextFileField
 from smartoa.domain.errors import UserError
 from smartoa.domain.schedule import Period
 from smartoa.domain.windows import MAX_WINDOWS, Window, clock_text, parse_clock, schedule_of, windows_of
 from smartoa.web.messages import user_message
 
 CLOCK_INPUT = {"inputmode": "numeric", "autocomplete": "off", "size": 11, "maxlength": 11, "placeholder": "HH:MM"}
+
+
+class ConsignesFileForm(forms.Form):
+    file = TextFileField(
+        label=_("Fichier de consignes (JSON au format de l'API : un document ou une liste)"),
+        help_text=_(
+            "Chaque document couvre toute la journée de livraison de son contrat, au pas de 5 minutes, avec le "
+            "décalage de Paris (docs/formats.md). Tout ou rien : un document refusé refuse tout le fichier."
+        ),
+    )
+    exclude = forms.CharField(
+        label=_("Contrats à exclure (facultatif)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Identifiants séparés par des virgules ou un par ligne."),
+    )
 
 
 class ChooseConsigneForm(forms.Form):
