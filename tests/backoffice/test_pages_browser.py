@@ -22,6 +22,7 @@ from smartoa.backoffice import staging, urls
 from smartoa.backoffice.views.consignes_file import CONSIGNES_FILE
 from smartoa.backoffice.views.contracts import CONTRACTS_FILE
 from smartoa.backoffice.views.publication import PRICES
+from smartoa.billing.requests import run_now
 from smartoa.domain.calendar import STEP_15, iso, steps
 from smartoa.domain.schedule import no_stop_periods
 from smartoa.notifications.services import set_webhook
@@ -46,8 +47,8 @@ TODAY, TOMORROW = date(2026, 11, 24), date(2026, 11, 25)
 @dataclass(frozen=True)
 class Visit:
     """One visit of a page: the URL's arguments and a query string. Values may name the test data in braces:
-    ``{holder}`` (an account's pk), ``{prices}``, ``{consignes_file}`` and ``{contracts_file}`` (digests of files
-    staged for a preview)."""
+    ``{holder}`` (an account's pk), ``{compliance_request}`` (a compliance run's request), ``{prices}``,
+    ``{consignes_file}`` and ``{contracts_file}`` (digests of files staged for a preview)."""
 
     kwargs: dict[str, str] = field(default_factory=dict)
     query: str = ""
@@ -91,6 +92,12 @@ PAGES: dict[str, tuple[Visit, ...] | NotAPage] = {
         Visit(CONTRACT, query="month=2026-11", name="month"),
     ),
     "contract-statement": NotAPage("a file download: tests/billing/test_statements.py"),
+    "compliance": (Visit(),),
+    "compliance-run": NotAPage("POST only (GET redirects to the compliance page): tests/backoffice/"),
+    "compliance-request": (Visit({"pk": "{compliance_request}"}),),
+    "compliance-progress": NotAPage("the htmx fragment of compliance-request: tests/backoffice/"),
+    "compliance-month": (Visit({"month": "2026-11"}),),
+    "compliance-statement": (Visit({"month": "2026-11", "contract_id": "BOA00001"}),),
 }
 
 
@@ -159,7 +166,8 @@ def backoffice_data(transactional_db, settings, client):
     load_curves("BOA00001", TODAY - timedelta(days=1))
     client.get("/api/v1/effacement", HTTP_AUTHORIZATION=f"Bearer {token}", REMOTE_ADDR="80.12.34.56")
     flush_last_use()
-    return {"holder": str(holder.pk)}
+    compliance = run_now(date(2026, 11, 1), actor="test")
+    return {"holder": str(holder.pk), "compliance_request": str(compliance.pk)}
 
 
 @pytest.fixture

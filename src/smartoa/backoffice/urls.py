@@ -6,6 +6,7 @@ from smartoa.backoffice.views import (
     accounts,
     audit,
     changes,
+    compliance,
     consignes_file,
     contracts,
     control,
@@ -48,4 +49,10 @@ urlpatterns = [
         curves.contract_statement,
         name="contract-statement",
     ),
+    path("compliance/", compliance.ComplianceView.as_view(), name="compliance"),
+    path("compliance/run/", compliance.RunView.as_view(), name="compliance-run"),
+    path("compliance/requests/<int:pk>/", compliance.RequestView.as_view(), name="compliance-request"),
+    path("compliance/requests/<int:pk>/progress/", compliance.ProgressView.as_view(), name="compliance-progress"),
+    path("compliance/<str:month>/", compliance.MonthView.as_view(), name="compliance-month"),
+    path("compliance/<str:month>/<str:contract_id>/", compliance.StatementView.as_view(), name="compliance-statement"),
 ]
