@@ -1,6 +1,6 @@
 """Who may use the back office, and how its writes run.
 
-Every page is for active staff accounts. The portal's two-step login (``portal/middleware.py``) has already sent
+Every page is for active staff accounts. The shared two-step login (``web/middleware.py``) has already sent
 anyone not signed in past the password and the TOTP code to the login page; a signed-in account that is not
 staff gets a 403 page. Each write runs in one transaction, with the operator's e-mail as the actor and the
 client's address on every audit event the services record (``audit.services.client_address``).
