@@ -265,8 +265,16 @@ def by_back_office(action: str, r: Request, client) -> Outcome | None:
         response = client.post(reverse("backoffice:hlar"), data, **headers)
         if response.status_code == 200 and "confirmation" in response.context:  # the confirmation step
             return Outcome(False, response.content.decode())
-    else:
-        return None  # publication from a file: the back office's form comes with its incident work
+    else:  # publish documents: the consignes file, its preview, then the confirmation
+        upload = SimpleUploadedFile("c.json", r.documents().encode())
+        step1 = client.post(reverse("backoffice:consignes-file"), {"file": upload, "exclude": ""}, **headers)
+        if step1.status_code == 400:
+            return Outcome(False, step1.content.decode())
+        preview = client.get(step1["Location"])
+        query = preview.wsgi_request.GET
+        fingerprint = preview.context["plan"].fingerprint()
+        data = {"file": query["file"], "exclude": query["exclude"], "fingerprint": fingerprint}
+        response = client.post(reverse("backoffice:consignes-file-publish"), {**data, **force}, **headers)
     assert response.status_code in (302, 400), response.status_code
     return Outcome(response.status_code == 302, response.content.decode())
 
