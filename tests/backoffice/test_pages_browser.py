@@ -229,3 +229,20 @@ def test_every_backoffice_page_fits_and_passes_axe(operator_page, width):
         problems += [f"{path}: {problem}" for problem in visitor.problems]
         visitor.problems.clear()
     assert problems == []
+
+
+@needs_chromium
+def test_the_navigation_is_a_menu_on_a_phone(operator_page):
+    phone, _ = operator_page(PHONE)
+    phone.go("/backoffice/")
+    contracts = phone.page.get_by_role("link", name="Contrats", exact=True)
+    assert not contracts.is_visible()
+    phone.page.get_by_text("Menu", exact=True).click()
+    assert contracts.is_visible()
+    phone.check_page("bo-menu-open")
+    contracts.click()
+    phone.page.wait_for_url("**/backoffice/contracts/")
+    desktop, _ = operator_page(DESKTOP)
+    desktop.go("/backoffice/")
+    assert desktop.page.get_by_role("link", name="Contrats", exact=True).is_visible()
+    assert not desktop.page.get_by_text("Menu", exact=True).is_visible()
