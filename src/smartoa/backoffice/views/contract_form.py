@@ -82,6 +82,13 @@ class ContractForm(forms.Form):
         return data
 
 
+def contract_or_404(contract_id: str) -> Contract:
+    try:
+        return get_contract(contract_id)
+    except UserError:
+        raise Http404("no such contract") from None
+
+
 def initial_of(contract: Contract) -> dict:
     """The form's fields as the contract holds them (its first holder and its manager)."""
     roles = Role.objects.filter(contract=contract).select_related("user").order_by("pk")
@@ -104,21 +111,13 @@ class ContractFormView(StaffView):
     nav = "contracts"
     template = "backoffice/contracts/form.html"
 
-    def contract(self, contract_id: str | None) -> Contract | None:
-        if contract_id is None:
-            return None
-        try:
-            return get_contract(contract_id)
-        except UserError:
-            raise Http404("no such contract") from None
-
     def get(self, request, contract_id=None):
-        contract = self.contract(contract_id)
+        contract = contract_or_404(contract_id) if contract_id else None
         initial = initial_of(contract) if contract else {"sector": Sector.PV, "power_unit": PowerUnit.MWC}
         return self.page(request, ContractForm(initial=initial, contract=contract))
 
     def post(self, request, contract_id=None):
-        contract = self.contract(contract_id)
+        contract = contract_or_404(contract_id) if contract_id else None
         form = ContractForm(request.POST, contract=contract)
         if not form.is_valid():
             return self.page(request, form, status=400)
@@ -157,13 +156,13 @@ class ActiveView(StaffView):
     template = "backoffice/contracts/active.html"
 
     def get(self, request, contract_id):
-        contract = ContractFormView.contract(self, contract_id)
+        contract = contract_or_404(contract_id)
         tokens = [t for t in tokens_of(contract) if token_state(t) == "active"]
         context = self.context(contract=contract, token=tokens[0] if tokens else None, addresses=allowed_ips(contract))
         return render(request, self.template, context)
 
     def post(self, request, contract_id):
-        contract = ContractFormView.contract(self, contract_id)
+        contract = contract_or_404(contract_id)
         wanted = request.POST.get("active")
         if wanted not in ("0", "1"):
             messages.error(request, _("Choisissez de désactiver ou de réactiver le contrat."))
