@@ -287,8 +287,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "smartoa.portal.middleware.TwoStepLoginMiddleware",  # nothing but the login steps before password + TOTP
-    "smartoa.portal.middleware.AccountLanguageMiddleware",
+    "smartoa.web.middleware.TwoStepLoginMiddleware",  # nothing but the login steps before password + TOTP
+    "smartoa.web.middleware.AccountLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -300,23 +300,27 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses a locked-out account or address before the password check
     "django.contrib.auth.backends.ModelBackend",
 ]
-LOGIN_URL = "portal:login"
+LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "portal:contracts"
-LOGOUT_REDIRECT_URL = "portal:login"
+# Where an account lands after its login (web/context.py home_of): producers on their contracts, operators on
+# the back office's control screen. URL names, so the shared web layer imports neither side.
+SMARTOA_HOME = "portal:contracts"
+SMARTOA_STAFF_HOME = "backoffice:control"
+LOGOUT_REDIRECT_URL = "web:login"
 
 # django-axes: failures counted per account and per address, in the shared cache (database or Redis); each
-# parameter has its own limit (portal/lockout.py): the account at SMARTOA_LOGIN_FAILURES, the address at
+# parameter has its own limit (web/lockout.py): the account at SMARTOA_LOGIN_FAILURES, the address at
 # SMARTOA_LOGIN_FAILURES_PER_ADDRESS. The account is its e-mail address lower-cased, whatever was typed.
-AXES_HANDLER = "smartoa.portal.lockout.PerParameterLimitsHandler"
+AXES_HANDLER = "smartoa.web.lockout.PerParameterLimitsHandler"
 AXES_CACHE = "default"
 AXES_FAILURE_LIMIT = SMARTOA_LOGIN_FAILURES
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_COOLOFF_TIME = timedelta(minutes=SMARTOA_LOCKOUT_MINUTES)
-AXES_RESET_ON_SUCCESS = True  # the account's failures only (portal/lockout.py)
+AXES_RESET_ON_SUCCESS = True  # the account's failures only (web/lockout.py)
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_USERNAME_CALLABLE = "smartoa.portal.lockout.login_username"
+AXES_USERNAME_CALLABLE = "smartoa.web.lockout.login_username"
 AXES_CLIENT_IP_CALLABLE = "smartoa.core.addresses.client_ip"
-AXES_LOCKOUT_CALLABLE = "smartoa.portal.views.auth.locked_out"
+AXES_LOCKOUT_CALLABLE = "smartoa.web.views.auth.locked_out"
 AXES_VERBOSE = False
 AXES_ENABLE_ADMIN = False  # counters live in the cache (AXES_HANDLER), not in axes' tables
 
@@ -359,7 +363,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "django.template.context_processors.csrf",
-                "smartoa.portal.context.portal",
+                "smartoa.web.context.frame",
             ]
         },
     }
@@ -463,7 +467,7 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
-CSRF_FAILURE_VIEW = "smartoa.portal.views.errors.csrf_failure"  # a French page that says what happened
+CSRF_FAILURE_VIEW = "smartoa.web.views.errors.csrf_failure"  # a French page that says what happened
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

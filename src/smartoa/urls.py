@@ -10,15 +10,16 @@ admin.site.__class__ = OTPAdminSite
 
 urlpatterns = [
     path("api/v1/", api.urls),
-    path("admin/login/", RedirectView.as_view(pattern_name="portal:login", query_string=True)),
-    path("admin/logout/", RedirectView.as_view(pattern_name="portal:logout")),
+    path("admin/login/", RedirectView.as_view(pattern_name="web:login", query_string=True)),
+    path("admin/logout/", RedirectView.as_view(pattern_name="web:logout")),
     path("admin/", admin.site.urls),
     path("backoffice/", include("smartoa.backoffice.urls")),
+    path("", include("smartoa.web.urls")),
     path("", include("smartoa.portal.urls")),
 ]
 
 # Error pages in the portal's frame and the visitor's language (the API answers JSON: api/errors.py).
-handler400 = "smartoa.portal.views.errors.bad_request"
-handler403 = "smartoa.portal.views.errors.forbidden"
-handler404 = "smartoa.portal.views.errors.not_found"
-handler500 = "smartoa.portal.views.errors.server_error"
+handler400 = "smartoa.web.views.errors.bad_request"
+handler403 = "smartoa.web.views.errors.forbidden"
+handler404 = "smartoa.web.views.errors.not_found"
+handler500 = "smartoa.web.views.errors.server_error"

@@ -167,22 +167,37 @@ def test_forged_forwarded_for_from_an_untrusted_client(two_contracts, wsgi, prod
     assert_refused(get(wsgi, token, ip="92.184.0.66", forwarded="80.12.34.7"), 403, "ip_not_allowed")
 
 
-def test_last_use_is_recorded_without_a_write_per_request(two_contracts, wsgi, settings):
+def test_last_use_and_its_address_are_written_at_most_once_a_minute(two_contracts, wsgi, settings):
+    """The requests themselves flush the buffer (every 30 s): the first call is written, a second within the
+    minute is not, one a minute later is — to the minute, with the caller's address behind the trusted proxy."""
     (a, token), _ = two_contracts
-    settings.SMARTOA_NOW = first_use = parse_instant("2026-01-05T10:00:00+01:00")
-    assert get(wsgi, token).status == 200
-    settings.SMARTOA_NOW = first_use + timedelta(seconds=31)
-    get(wsgi, token)  # the buffer is flushed every 30 s by the requests themselves
+    settings.SMARTOA_TRUSTED_PROXIES = frozenset({"10.0.0.5"})
     row = ApiToken.objects.get(contract=a, revoked_at__isnull=True)
-    assert row.last_used_at == first_use
-    settings.SMARTOA_NOW = first_use + timedelta(minutes=4)
-    get(wsgi, token)
+
+    def call(moment, ip="80.12.34.7", forwarded=None):
+        settings.SMARTOA_NOW = moment
+        assert get(wsgi, token, ip=ip, forwarded=forwarded).status == 200
+        return ApiToken.objects.values_list("last_used_at", "last_used_ip").get(pk=row.pk)
+
+    first = parse_instant("2026-01-05T10:00:00+01:00")
+    assert call(first, ip="10.0.0.5", forwarded="192.0.2.1, 92.184.0.66") == (None, None)  # buffered
+    assert call(first + timedelta(seconds=31), ip="80.12.34.9") == (first, "92.184.0.66")  # the flush wrote it
+    assert call(first + timedelta(seconds=59), ip="80.12.34.9") == (first, "92.184.0.66")
+    minute_later = first + timedelta(minutes=1)  # kept to the minute
+    assert call(first + timedelta(seconds=62), ip="80.12.34.9") == (minute_later, "80.12.34.9")  # 31 s: flushed
+    call(first + timedelta(seconds=100), ip="80.12.34.10")
     flush_last_use()
-    assert ApiToken.objects.get(pk=row.pk).last_used_at == first_use  # within 5 minutes: unchanged
-    settings.SMARTOA_NOW = first_use + timedelta(minutes=6)
-    get(wsgi, token)
+    assert ApiToken.objects.values_list("last_used_at", "last_used_ip").get(pk=row.pk) == (minute_later, "80.12.34.9")
+
+
+def test_a_refused_call_is_not_a_use(two_contracts, wsgi, settings):
+    (a, token), _ = two_contracts
+    settings.SMARTOA_NOW = parse_instant("2026-01-05T10:00:00+01:00")
+    with transaction.atomic():
+        ApiToken.objects.filter(contract=a).update(revoked_at=settings.SMARTOA_NOW)
+    assert_refused(get(wsgi, token), 401, "revoked_token")
     flush_last_use()
-    assert ApiToken.objects.get(pk=row.pk).last_used_at == first_use + timedelta(minutes=6)
+    assert ApiToken.objects.values_list("last_used_at", "last_used_ip").get(contract=a) == (None, None)
 
 
 def test_tokens_are_stored_hashed(two_contracts):

@@ -36,6 +36,7 @@ EXPECTED = {
     "metering.CurveHistory": (False, False, False),
     "billing.ContractCurves": (False, False, False),
     "billing.ComplianceRun": (False, False, False),
+    "billing.ComplianceRequest": (False, False, False),
     "billing.ContractMonth": (False, False, False),
     "billing.EpisodeResult": (False, False, False),
     "billing.CompensationInput": (False, False, False),

@@ -67,7 +67,7 @@ def test_the_screen_says_what_is_published_and_who_has_not_acknowledged(operator
     assert "Acquiescements manquants : <strong>1</strong> sur 2 consignes publiées" in html
     rows = board(response)
     assert rows.index("BOA00002") < rows.index("BOA00003") < rows.index("BOA00001")  # missing ones first
-    assert "api:soa_1234" in rows and "24/11/2026 11:02" in rows
+    assert "api:soa_1234" in rows and "24/11/2026 à 11:02" in rows
     assert "holder@example.fr (Producteur)" in rows and "manager@example.fr (Gestionnaire)" in rows
     assert "BOASMALL" not in html
 
@@ -128,6 +128,9 @@ def test_csv_and_excel_exports_have_the_screen_columns(operator, day_of_contract
         "Canal",
         "Canal (code)",
         "Comptes",
+        "Dernier appel API (heure de Paris)",
+        "Adresse du dernier appel API",
+        "Dernier webhook livré (heure de Paris)",
     ]
     missing = operator.get("/backoffice/", {"export": "xlsx", "state": "to_do"})
     strings = xlsx_strings(missing.content)
@@ -220,6 +223,6 @@ def test_failing_deliveries_and_jobs_that_did_not_run(operator, day_of_contracts
 
 def job_item(html: str, label: str) -> str:
     """The list item of the job ``label`` on the control screen."""
-    found = re.search(r"<li>\s*<strong>" + re.escape(escape(label)) + r"</strong>(.*?)</li>", html, re.DOTALL)
+    found = re.search(r"<li>\s*<strong>" + re.escape(escape(str(label))) + r"</strong>(.*?)</li>", html, re.DOTALL)
     assert found, label
     return found.group(1).replace("&#x27;", "'")

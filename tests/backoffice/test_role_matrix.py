@@ -15,7 +15,8 @@ A URL without a row fails ``test_every_url_has_a_row`` and is not requested unti
    ``"admin:<app>.<model>:<operation>"`` for an operation: the answers to GET then to POST, one per visitor in
    the order anonymous, producer, Lecture, Opérateur, Administrateur (the usual rows are named below:
    ``READ_ONLY``, ``WRITES_FROM_OPERATEUR``…);
-3. if its URL takes an argument not in ``ARGS``, add a value that exists in the ``visitors`` fixture's data.
+3. if its URL takes an argument not in ``ARGS``, add a value that exists in the ``visitors`` fixture's data (or,
+   for this URL only, in ``ARGS_FOR``).
 
 The answers: ``LOGIN`` (sent to the login page), ``NOT_OPERATOR`` (the back office's 403 page for an account that
 is not an operator's), ``ROLE`` (the 403 page naming the role needed), ``OK`` (served: 200, a redirection that is
@@ -38,6 +39,7 @@ from django.urls import URLPattern, URLResolver, reverse
 from smartoa.accounts.models import User
 from smartoa.accounts.roles import ROLES, role_of
 from smartoa.backoffice import urls as backoffice_urls
+from smartoa.billing.requests import request_run
 from smartoa.billing.services import run_compliance
 from smartoa.core.admin import ReadOnlyAdmin
 from tests.factories import add_account, make_consigne, make_contract, signed_in
@@ -105,6 +107,17 @@ ROWS: dict[str, Row] = {
     "backoffice:curve-upload": WRITES_FROM_OPERATEUR,
     "backoffice:contract-curve": READ_ONLY,
     "backoffice:contract-statement": READ_ONLY,
+    "backoffice:compliance": READ_ONLY,
+    "backoffice:compliance-run": WRITES_FROM_OPERATEUR,
+    "backoffice:compliance-request": READ_ONLY,
+    "backoffice:compliance-progress": READ_ONLY,
+    "backoffice:compliance-month": READ_ONLY,
+    "backoffice:compliance-statement": READ_ONLY,
+    "backoffice:consignes-file": WRITES_FROM_OPERATEUR,
+    "backoffice:consignes-file-preview": READ_ONLY,
+    "backoffice:consignes-file-publish": WRITES_FROM_OPERATEUR,
+    "backoffice:consigne-choose": READ_ONLY,
+    "backoffice:consigne-change": WRITES_FROM_OPERATEUR,
     # --- the admin's operations -------------------------------------------------------------------------------
     "admin:accounts.user:create": ADMIN_OPERATION_OPERATEUR,
     "admin:accounts.user:set-active": ADMIN_OPERATION_OPERATEUR,
@@ -144,15 +157,21 @@ ROWS: dict[str, Row] = {
     "admin:view_on_site": row((LOGIN, ADMIN_LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND), None),  # no model has a page
 }
 
-# The values of the URLs' arguments (the ``visitors`` fixture creates what they name).
+# The values of the URLs' arguments: text, or "@name", the pk of an object of the ``visitors`` fixture.
 ARGS = {
     "contract_id": "BOA00001",
-    "pk": None,  # the target operator's account, known once created
+    "pk": "@operator",  # an operator's account (Lecture)
     "month": "2026-11",
     "fmt": "json",
+    "day": "2026-11-02",
     "app_label": "accounts",
-    "object_id": None,  # the model's first object (or 0 when it has none)
     "content_type_id": "1",
+    "object_id": "",  # the model's first object (or 0 when it has none)
+}
+# Where a URL's argument names something else than ARGS says.
+ARGS_FOR = {
+    "backoffice:compliance-request": {"pk": "@compliance request"},
+    "backoffice:compliance-progress": {"pk": "@compliance request"},
 }
 
 
@@ -166,18 +185,18 @@ class Target:
     model: type | None = None
     fixed: tuple[tuple[str, str], ...] = ()
 
-    def path(self, target_pk: int) -> str:
+    def path(self, objects: dict) -> str:
         values = dict(self.fixed)
         for kwarg in self.kwargs:
             if kwarg in values:
                 continue
-            if kwarg == "pk":
-                values[kwarg] = str(target_pk)
-            elif kwarg == "object_id":
+            value = ARGS_FOR.get(self.name, {}).get(kwarg, ARGS[kwarg])
+            if kwarg == "object_id":
                 first = self.model._default_manager.order_by("pk").first() if self.model else None
-                values[kwarg] = str(first.pk if first else 0)
-            else:
-                values[kwarg] = str(ARGS[kwarg])
+                value = str(first.pk if first else 0)
+            elif value.startswith("@"):
+                value = str(objects[value[1:]].pk)
+            values[kwarg] = value
         return reverse(self.name, kwargs=values)
 
 
@@ -240,6 +259,7 @@ def visitors(db):
     """A test client per visitor, signed in past both steps (but the anonymous one), and the target account."""
     make_consigne(make_contract("BOA00001"), date(2026, 11, 2))
     run_compliance(date(2026, 11, 1), actor="test")  # the month of the statement's URL
+    objects = {"compliance request": request_run(date(2026, 11, 1), actor="test", queue=False)}
     producer = add_account(make_contract("BOA00002"), "producer@example.org")
     clients = {"anonymous": Client()}
     producer_client = Client()
@@ -251,9 +271,9 @@ def visitors(db):
         assert role_of(user) == role
         clients[role.key] = Client()
         signed_in(clients[role.key], user)
-    target = User.objects.create_user("target@example.org", is_staff=True)
-    target.groups.add(Group.objects.get(name=ROLES[0].group))
-    return clients, target
+    objects["operator"] = User.objects.create_user("target@example.org", is_staff=True)
+    objects["operator"].groups.add(Group.objects.get(name=ROLES[0].group))
+    return clients, objects
 
 
 def answer(response) -> str:
@@ -281,9 +301,9 @@ def answer(response) -> str:
 
 @pytest.mark.parametrize("target", [t for t in TARGETS if t.key in ROWS], ids=lambda t: f"{t.name}")
 def test_each_visitor_gets_the_answer_of_the_row(visitors, target):
-    clients, target_account = visitors
+    clients, objects = visitors
     expected = ROWS[target.key]
-    path = target.path(target_account.pk)
+    path = target.path(objects)
     got, wanted = {}, {}
     for method, answers in (("GET", expected.get), ("POST", expected.post)):
         if answers is None:

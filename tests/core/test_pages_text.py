@@ -45,9 +45,9 @@ SKIPPED = {
     "portal:document": "a download (JSON, CSV or Excel)",
     "portal:statement": "a download",
     "backoffice:contract-statement": "a download",
-    "portal:reset-confirm": "a one-time link from an e-mail",
+    "web:reset-confirm": "a one-time link from an e-mail",
     "portal:confirm-address": "a one-time link from an e-mail",
-    "portal:backup-codes": "shown once after they are issued (redirects otherwise)",
+    "web:backup-codes": "shown once after they are issued (redirects otherwise)",
     "portal:day-block": "a fragment of the contract page (checked with it)",
 }
 EXPLAINED = {"fr": "heure limite d'accès au réseau", "en": "grid access deadline"}

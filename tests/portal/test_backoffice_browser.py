@@ -188,3 +188,24 @@ def test_every_other_page(operator_browser, portfolio, width):
     v.page.wait_for_url("**/hlar/?day=2026-11-25")
     assert "HLAR du 25/11/2026 fixée au 24/11/2026 à 17:45" in v.page.locator(".messages").inner_text()
     v.check_page("bo-hlar-set")
+
+
+@WIDTHS
+def test_the_shared_frame_for_operators(operator_browser, portfolio, width):
+    """The back office stands on the shared web frame: its language button, and the error pages lead operators
+    home to the control screen (producers to their contracts)."""
+    v = operator_browser(width)
+    assert v.go("/backoffice/nulle-part/").status == 404
+    assert "Cette page n'existe pas" in v.page.locator("h1").inner_text()
+    home = v.page.get_by_role("link", name="Retour à l'accueil")
+    assert home.get_attribute("href") == "/backoffice/"
+    v.check_page("bo-error-404")
+    v.go("/backoffice/")
+    v.page.get_by_role("button", name="English").click()
+    v.page.wait_for_url(v.base_url + "/backoffice/")
+    assert "Daily check" in v.page.locator("nav").inner_text()
+    assert v.page.locator("html").get_attribute("lang") == "en"
+    v.check_page("bo-control-en")
+    v.page.get_by_role("button", name="Français").click()
+    v.page.wait_for_url(v.base_url + "/backoffice/")
+    assert v.page.locator("html").get_attribute("lang") == "fr"

@@ -11,7 +11,7 @@ from django.urls import include, path
 
 from smartoa.accounts.models import Role
 from smartoa.accounts.services import revoke_role
-from smartoa.portal.views.errors import server_error
+from smartoa.web.views.errors import server_error
 from tests.browser import DESKTOP, PHONE, needs_chromium
 from tests.portal.conftest import NOW
 from tests.portal.test_contract_pages import signed_in  # noqa: F401 - a fixture
@@ -67,7 +67,7 @@ def broken(request):
 
 
 urlpatterns = [path("panne/", broken), path("", include("smartoa.urls"))]
-handler500 = "smartoa.portal.views.errors.server_error"
+handler500 = "smartoa.web.views.errors.server_error"
 
 
 @pytest.mark.django_db

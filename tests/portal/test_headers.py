@@ -13,7 +13,7 @@ from tests.api.servers import call, start_server
 
 @pytest.mark.django_db
 def test_pages_forbid_inline_scripts_and_framing(client):
-    response = client.get(reverse("portal:login"), HTTP_HOST="localhost")
+    response = client.get(reverse("web:login"), HTTP_HOST="localhost")
     csp = response["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
@@ -30,7 +30,7 @@ def test_a_form_without_its_csrf_token_is_refused(make_contract):
     from django.test import Client
 
     strict = Client(enforce_csrf_checks=True, HTTP_HOST="localhost")
-    response = strict.post(reverse("portal:login"), {"username": "a@b.fr", "password": "x"})
+    response = strict.post(reverse("web:login"), {"username": "a@b.fr", "password": "x"})
     assert response.status_code == 403
 
 

@@ -24,7 +24,7 @@ from smartoa.contracts.tokens import hash_token, looks_like_token
 
 log = logging.getLogger("smartoa.security")
 
-LAST_USE_GRANULARITY = timedelta(minutes=5)
+LAST_USE_GRANULARITY = timedelta(minutes=1)  # a token's use is written at most this often
 LAST_USE_FLUSH_EVERY = timedelta(seconds=30)
 
 _CALLER_SQL = """
@@ -61,20 +61,23 @@ class ApiCaller:
 
 
 class LastUseBuffer:
-    """Per-process buffer of token last-use times (to the minute), written in batches every 30 s at most.
+    """Per-process buffer of the tokens' last use (when, to the minute, and from which address), written in
+    batches every 30 s at most.
 
-    Keeps the hot path read-only: a write per request would serialise the workers on the database. At worst
-    (a worker killed) ``last_used_at`` lags by the flush interval; it is informational, never used for access.
+    Keeps the hot path read-only: a write per request would serialise the workers on the database. A token is
+    noted only when its stored use is a minute old or more (the authentication statement says so), so each token
+    is written at most once a minute. At worst (a worker killed) the last use lags by the flush interval; it is
+    informational (the back office's "last seen"), never used for access.
     """
 
     def __init__(self):
-        self.pending: dict[int, datetime] = {}
+        self.pending: dict[int, tuple[datetime, str | None]] = {}
         self.last_flush: datetime | None = None
         self.lock = threading.Lock()
 
-    def note(self, token_pk: int, moment: datetime) -> None:
+    def note(self, token_pk: int, moment: datetime, ip: str) -> None:
         with self.lock:
-            self.pending.setdefault(token_pk, moment.replace(second=0, microsecond=0))
+            self.pending.setdefault(token_pk, (moment.replace(second=0, microsecond=0), ip or None))
 
     def flush_if_due(self, moment: datetime) -> None:
         if self.last_flush is None or moment < self.last_flush:  # first call, or the (test) clock went back
@@ -86,26 +89,29 @@ class LastUseBuffer:
                 log.warning("could not record the tokens' last use", exc_info=True)
 
     def flush(self, moment: datetime | None = None) -> None:
-        """Write the pending times: one UPDATE per minute and 500 tokens, ids sorted so that concurrent
-        workers lock rows in the same order, all in one transaction."""
+        """Write the pending uses in one transaction, in the order of the ids (so that concurrent workers lock rows
+        in the same order), one UPDATE for each run of ids with the same minute and address (at most 500); a use
+        older than the stored one (another worker wrote a later one) changes nothing."""
         with self.lock:
             pending, self.pending = self.pending, {}
             self.last_flush = moment
-        by_minute: dict[datetime, list[int]] = {}
-        for pk, at in pending.items():
-            by_minute.setdefault(at, []).append(pk)
+        if not pending:
+            return
+        runs: list[tuple[datetime, str | None, list[int]]] = []  # consecutive ids with the same use
+        for pk, (at, ip) in sorted(pending.items()):
+            if runs and runs[-1][:2] == (at, ip) and len(runs[-1][2]) < 500:
+                runs[-1][2].append(pk)
+            else:
+                runs.append((at, ip, [pk]))
         adapt = connection.ops.adapt_datetimefield_value
         with transaction.atomic(), connection.cursor() as cursor:
-            for at, pks in sorted(by_minute.items()):
-                pks.sort()
-                for i in range(0, len(pks), 500):
-                    chunk = pks[i : i + 500]
-                    ids = ", ".join(["%s"] * len(chunk))
-                    cursor.execute(
-                        f"UPDATE contracts_apitoken SET last_used_at = %s WHERE id IN ({ids})"
-                        " AND (last_used_at IS NULL OR last_used_at < %s)",
-                        [adapt(at), *chunk, adapt(at)],
-                    )
+            for at, ip, pks in runs:
+                cursor.execute(
+                    "UPDATE contracts_apitoken SET last_used_at = %s, last_used_ip = %s"
+                    f" WHERE id IN ({', '.join(['%s'] * len(pks))})"
+                    " AND (last_used_at IS NULL OR last_used_at < %s)",
+                    [adapt(at), ip, *pks, adapt(at)],
+                )
 
 
 _last_use = LastUseBuffer()
@@ -143,7 +149,7 @@ def authenticate(authorization: str | None, ip: str, now: datetime) -> ApiCaller
     """Identify the calling contract or raise ApiError (401 token problems, 403 IP not allowed, 429 after too
     many of those from the address: see refusals.py).
 
-    Changes: the token's ``last_used_at``, to within five minutes, written in batches (see LastUseBuffer).
+    Changes: the token's last use and its address, at most once a minute, written in batches (LastUseBuffer).
     """
     try:
         caller = _identify(authorization, ip, now)
@@ -180,7 +186,7 @@ def _identify(authorization: str | None, ip: str, now: datetime) -> ApiCaller:
     if settings.PRODUCTION and not ip_allowed:
         raise ApiError(403, "ip_not_allowed", f"the address {ip} is not declared for this contract", {}, contract)
     if stale:
-        _last_use.note(token_pk, now)
+        _last_use.note(token_pk, now, ip)
     if isinstance(document, memoryview | bytes):
         document = bytes(document).decode()
     return ApiCaller(token_pk, contract_pk, contract_id, prefix, ip, document)

@@ -67,7 +67,9 @@ LABELS = {
     "acknowledgment.missing": _("Acquiescements manquants à l'HLAR"),
     "hlar.set": _("HLAR fixée"),
     "curves.imported": _("Courbes importées"),
+    "compliance.requested": _("Calcul de conformité demandé"),
     "compliance.run": _("Conformité calculée"),
+    "compliance.failed": _("Calcul de conformité échoué"),
     "compensation.recorded": _("Entrées de compensation enregistrées"),
     # exports and e-mails
     "export.audit": _("Export du journal d'audit"),

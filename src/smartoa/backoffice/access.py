@@ -1,7 +1,7 @@
 """Who may use the back office, and how its writes run.
 
 Every page is for active staff accounts in a role that has the page's permission (``accounts/roles.py``). The
-portal's two-step login (``portal/middleware.py``) has already sent anyone not signed in past the password and the
+shared two-step login (``web/middleware.py``) has already sent anyone not signed in past the password and the
 TOTP code to the login page; a signed-in account that is not staff gets the 403 "reserved to operators" page; an
 operator whose role lacks the permission gets the 403 page saying which role is needed. A page reads with its
 ``read_permission`` (GET, HEAD) and writes with its ``permission`` (POST and the other methods); a page without a

@@ -2,7 +2,18 @@
 
 from django.urls import path
 
-from smartoa.backoffice.views import accounts, audit, changes, contracts, control, curves, publication
+from smartoa.backoffice.views import (
+    accounts,
+    audit,
+    changes,
+    compliance,
+    consignes_file,
+    contracts,
+    control,
+    curves,
+    incidents,
+    publication,
+)
 
 app_name = "backoffice"
 
@@ -12,7 +23,12 @@ urlpatterns = [
     path("publication/", publication.PricesView.as_view(), name="publication"),
     path("publication/preview/", publication.PreviewView.as_view(), name="publication-preview"),
     path("publication/publish/", publication.PublishView.as_view(), name="publish"),
+    path("publication/file/", consignes_file.FileView.as_view(), name="consignes-file"),
+    path("publication/file/preview/", consignes_file.FilePreviewView.as_view(), name="consignes-file-preview"),
+    path("publication/file/publish/", consignes_file.FilePublishView.as_view(), name="consignes-file-publish"),
     path("publication/modify/", changes.ModifyView.as_view(), name="modify"),
+    path("publication/modify/choose/", incidents.ChooseView.as_view(), name="consigne-choose"),
+    path("publication/modify/<str:contract_id>/<str:day>/", incidents.ChangeView.as_view(), name="consigne-change"),
     path("hlar/", changes.HlarView.as_view(), name="hlar"),
     # Contracts and accounts.
     path("contracts/", contracts.ContractsView.as_view(), name="contracts"),
@@ -34,4 +50,10 @@ urlpatterns = [
         curves.contract_statement,
         name="contract-statement",
     ),
+    path("compliance/", compliance.ComplianceView.as_view(), name="compliance"),
+    path("compliance/run/", compliance.RunView.as_view(), name="compliance-run"),
+    path("compliance/requests/<int:pk>/", compliance.RequestView.as_view(), name="compliance-request"),
+    path("compliance/requests/<int:pk>/progress/", compliance.ProgressView.as_view(), name="compliance-progress"),
+    path("compliance/<str:month>/", compliance.MonthView.as_view(), name="compliance-month"),
+    path("compliance/<str:month>/<str:contract_id>/", compliance.StatementView.as_view(), name="compliance-statement"),
 ]

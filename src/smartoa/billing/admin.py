@@ -8,8 +8,16 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from smartoa.billing.compensation import DEFAULT_RULE, RULES
-from smartoa.billing.models import CompensationInput, ComplianceRun, ContractCurves, ContractMonth, EpisodeResult
-from smartoa.billing.services import record_compensation_input, run_compliance
+from smartoa.billing.models import (
+    CompensationInput,
+    ComplianceRequest,
+    ComplianceRun,
+    ContractCurves,
+    ContractMonth,
+    EpisodeResult,
+)
+from smartoa.billing.requests import run_now
+from smartoa.billing.services import record_compensation_input
 from smartoa.contracts.services import get_contract
 from smartoa.core.admin import Operation, ReadOnlyAdmin, actor_of
 from smartoa.core.clock import now
@@ -31,7 +39,7 @@ class RunCompliance(Operation):
     help_text = _("Recalcule le mois pour tous les contrats ayant une consigne ; remplace les résultats du mois.")
 
     def perform(self, request, obj, form):
-        run = run_compliance(parse_month(form.cleaned_data["month"]), actor=actor_of(request))
+        run = run_now(parse_month(form.cleaned_data["month"]), actor=actor_of(request)).run
         return _("Conformité de %(month)s calculée : contrats : %(contracts)s ; épisodes d'arrêt : %(episodes)s.") % {
             "month": month_text(run.month),
             "contracts": number_text(run.contracts),
@@ -70,6 +78,15 @@ class ComplianceRunAdmin(ReadOnlyAdmin):
         "tolerance_percent",
     )
     date_hierarchy = "month"
+
+
+@admin.register(ComplianceRequest)
+class ComplianceRequestAdmin(ReadOnlyAdmin):
+    """The runs asked for (back office, command line, operation): their state, progress and outcome."""
+
+    list_display = ("month", "state", "requested_by", "requested_at", "started_at", "finished_at", "done", "total")
+    list_filter = ("state",)
+    date_hierarchy = "requested_at"
 
 
 @admin.register(ContractMonth)

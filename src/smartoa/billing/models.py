@@ -120,3 +120,53 @@ class ContractCurves(Contract):
         proxy = True
         verbose_name = _("courbes et conformité d'un contrat")
         verbose_name_plural = _("courbes et conformité des contrats")
+
+
+class ComplianceRequest(models.Model):
+    """An operator's request to compute (again) a month's compliance, run by the worker: its state, its progress
+    (contracts evaluated out of the month's total) and, once done, the run it recorded; once failed, why. At most
+    one request per month is queued or running at a time."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("en attente")
+        RUNNING = "running", _("en cours")
+        DONE = "done", _("terminé")
+        FAILED = "failed", _("échoué")
+
+    ACTIVE = (State.QUEUED, State.RUNNING)
+
+    month = models.DateField(_("mois"))
+    state = models.CharField(_("état"), max_length=10, choices=State.choices, default=State.QUEUED)
+    requested_by = models.CharField(_("demandé par"), max_length=200)
+    requested_at = models.DateTimeField(_("demandé le"))
+    started_at = models.DateTimeField(_("début"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("fin"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("dernière avancée"))
+    done = models.PositiveIntegerField(_("contrats évalués"), default=0)
+    total = models.PositiveIntegerField(_("contrats à évaluer"), default=0)
+    run = models.ForeignKey(
+        ComplianceRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("calcul")
+    )
+    error = models.JSONField(_("erreur"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("demande de calcul de conformité")
+        verbose_name_plural = _("demandes de calcul de conformité")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month"], condition=models.Q(state__in=["queued", "running"]), name="compliance_request_active"
+            )
+        ]
+        indexes = [models.Index(fields=["month", "-requested_at"], name="compliance_request_month_idx")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.state}"
+
+    @property
+    def active(self) -> bool:
+        return self.state in self.ACTIVE
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.done / self.total) if self.total else 0

@@ -1,5 +1,6 @@
-"""Reading a contract's stored compliance results: the month's latest run, its figures for the contract (totals
-and per day) and its compensation, in a constant number of queries. Nothing is evaluated again here."""
+"""Reading stored compliance results: a contract's month (the latest run, its figures for the contract, totals and
+per day, and its compensation) in a constant number of queries; the back office's views of the months (the latest
+run and pending request of each), of a run's totals and of its contracts. Nothing is evaluated again here."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from django.db.models import Count, Q, Sum
+
 from smartoa.billing.compensation import COMPUTED, REASONS
-from smartoa.billing.models import ComplianceRun, ContractMonth
+from smartoa.billing.models import ComplianceRequest, ComplianceRun, ContractMonth
 from smartoa.billing.services import NO_INPUTS, latest_run, stale_contracts
 
 
@@ -110,3 +113,95 @@ def month_compliance(contract_pk: int, month: date) -> tuple[ComplianceRun | Non
         },
         compensation=compensation_of(found.compensation or NO_INPUTS),
     )
+
+
+# --- the back office's compliance pages ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthOverview:
+    """A month as the compliance page lists it: its latest run, and the request queued or running (if any)."""
+
+    month: date
+    last_run: ComplianceRun | None
+    pending: ComplianceRequest | None
+
+
+def months_overview(months: list[date]) -> list[MonthOverview]:
+    """The latest run and the pending request of each of ``months`` (first days), in two queries."""
+    runs: dict[date, ComplianceRun] = {}
+    for run in ComplianceRun.objects.filter(month__in=months).order_by("month", "-started_at", "-id"):
+        runs.setdefault(run.month, run)
+    pending = {
+        r.month: r for r in ComplianceRequest.objects.filter(month__in=months, state__in=ComplianceRequest.ACTIVE)
+    }
+    return [MonthOverview(m, runs.get(m), pending.get(m)) for m in months]
+
+
+@dataclass(frozen=True)
+class MonthSummary:
+    """The totals of a month's latest run over all its contracts."""
+
+    run: ComplianceRun
+    contracts: int
+    episodes: int
+    checked_steps: int
+    breach_steps: int
+    missing_steps: int
+    energy_during_stop_kwh: float
+    energy_neutralised_kwh: float
+    excess_kwh: float
+    contracts_with_breach: int
+    contracts_with_missing: int
+    compensation_eur: float  # the sum of the computed compensations
+    compensation_computed: int  # contracts whose compensation is computed
+    stale: int  # contracts whose inputs changed since the run started
+
+
+ENERGIES = ("energy_during_stop_kwh", "energy_neutralised_kwh", "excess_kwh")
+
+
+def month_summary(run: ComplianceRun) -> MonthSummary:
+    """The run's totals (one aggregate query, one read of the compensations, the stale contracts)."""
+    months = ContractMonth.objects.filter(run=run)
+    totals = ("episodes", "checked_steps", "breach_steps", "missing_steps", *ENERGIES)
+    sums = months.aggregate(
+        contracts=Count("id"),
+        contracts_with_breach=Count("id", filter=Q(breach_steps__gt=0)),
+        contracts_with_missing=Count("id", filter=Q(missing_steps__gt=0)),
+        **{f"sum_{name}": Sum(name) for name in totals},
+    )
+    amount, computed = 0.0, 0
+    for stored in months.values_list("compensation", flat=True).iterator(chunk_size=2000):
+        found = compensation_of(stored or NO_INPUTS)
+        if found.computed:
+            computed += 1
+            amount += found.amount_eur or 0.0
+    figures = {k.removeprefix("sum_"): (v or 0) for k, v in sums.items()}
+    for name in ENERGIES:
+        figures[name] = round(float(figures[name]), 3)
+    return MonthSummary(
+        run=run,
+        **figures,
+        compensation_eur=round(amount, 2),
+        compensation_computed=computed,
+        stale=len(stale_contracts(run)),
+    )
+
+
+MONTH_FILTERS = ("breach", "missing", "compensation")
+
+
+def month_results(run: ComplianceRun, *, search: str = "", only: str = ""):
+    """The run's contract-months (with their contract), by contract id: those whose contract id or name contains
+    ``search``; ``only`` keeps those with a breach, with missing data, or with a computed compensation."""
+    query = ContractMonth.objects.filter(run=run).select_related("contract").order_by("contract__contract_id")
+    if search:
+        query = query.filter(Q(contract__contract_id__icontains=search) | Q(contract__name__icontains=search))
+    if only == "breach":
+        query = query.filter(breach_steps__gt=0)
+    elif only == "missing":
+        query = query.filter(missing_steps__gt=0)
+    elif only == "compensation":
+        query = query.filter(compensation__status=COMPUTED)
+    return query

@@ -1,19 +1,22 @@
 """The monthly compliance run and its stored results, from which statements are built. Callers own the
-transaction.
+transaction (the run writes its results in one transaction of its own, nested in the caller's if any).
 
-A run evaluates every contract with a consigne in the month (``evaluation.py``), stores per contract-month and
-per episode the figures, and the compensation of the contracts whose inputs are recorded. It replaces the
-month's previous results. Stale results: an import, a new consigne version or new compensation inputs do not
-touch results; ``stale_contracts`` says which contract-months changed since the month's latest run.
+A run evaluates every contract with a consigne in the month (``evaluation.py``), a batch of contracts at a time
+(reads only, its progress told after each batch), then stores per contract-month and per episode the figures, and
+the compensation of the contracts whose inputs are recorded. It replaces the month's previous results at once.
+Stale results: an import, a new consigne version or new compensation inputs do not touch results;
+``stale_contracts`` says which contract-months changed since the month's latest run.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
-from django.db import connection
+from django.db import connection, transaction
 from django.utils.translation import gettext_noop
 
 from smartoa.audit.services import record
@@ -37,15 +40,69 @@ def _contracts_for(first: date, last: date) -> list[Contract]:
     return list(Contract.objects.filter(pk__in=ids).order_by("pk"))
 
 
-def run_compliance(month: date, *, actor: str, tolerance=None) -> ComplianceRun:
-    """Compute the month's compliance for every contract with a consigne in it; replaces the month's results."""
+BATCH_CONTRACTS = 1000  # contracts evaluated at once: the run's memory and the grain of its progress
+
+
+def run_compliance(
+    month: date,
+    *,
+    actor: str,
+    tolerance=None,
+    progress: Callable[[int, int], None] | None = None,
+    batch_size: int = BATCH_CONTRACTS,
+) -> ComplianceRun:
+    """Compute the month's compliance for every contract with a consigne in it; replaces the month's results.
+
+    The contracts are evaluated ``batch_size`` at a time (reads only), ``progress(done, total)`` told after each
+    batch; the results are then written in one transaction (the month's previous results replaced at once)."""
     started = now()
     days = month_days(month)
     first, last = days[0], days[-1]
     contracts = _contracts_for(first, last)
     if not contracts:
         raise NotFound(gettext_noop("no consigne in %(month)s: nothing to check"), month=f"{first:%Y-%m}")
-    period = evaluate_period(first, last, contracts, tolerance=tolerance, all_contracts=True)
+    total = len(contracts)
+    if progress is not None:
+        progress(0, total)
+    episodes: dict[str, list] = defaultdict(list)
+    months: dict[str, list] = defaultdict(list)
+    tolerances = (0.0, 0.0)
+    for a in range(0, total, batch_size):
+        batch = contracts[a : a + batch_size]
+        period = evaluate_period(first, last, batch, tolerance=tolerance, all_contracts=len(batch) == total)
+        tolerances = (period.tolerance_kwh, period.tolerance_percent)
+        for columns, found in zip((episodes, months), _batch_results(first, days, period), strict=True):
+            for name, values in found.items():
+                columns[name].extend(values)
+        if progress is not None:
+            progress(a + len(batch), total)
+
+    with transaction.atomic():
+        ContractMonth.objects.filter(month=first).delete()
+        EpisodeResult.objects.filter(month=first).delete()
+        run = ComplianceRun.objects.create(
+            month=first,
+            started_at=started,
+            finished_at=started,
+            actor=actor,
+            tolerance_kwh=tolerances[0],
+            tolerance_percent=tolerances[1],
+            contracts=total,
+            episodes=len(episodes["contract_id"]),
+        )
+        month_value = connection.ops.adapt_datefield_value(first)
+        _insert(EpisodeResult, {"run_id": run.pk, "month": month_value}, episodes)
+        _insert(ContractMonth, {"run_id": run.pk, "month": month_value}, months)
+        run.finished_at = now()
+        run.save(update_fields=["finished_at"])
+        record("compliance.run", actor=actor, month=f"{first:%Y-%m}", contracts=run.contracts, episodes=run.episodes)
+    return run
+
+
+def _batch_results(first: date, days: list[date], period: PeriodEvaluation) -> tuple[dict, dict]:
+    """The rows (column by column, ready for the database) of ``period``'s episodes that start in the month, and
+    of its contracts' month totals."""
+    contracts = period.contracts
     grid, ev = period.grid, period.evaluation
     ep = ev.episodes
     selected = np.flatnonzero(period.selected)
@@ -53,19 +110,6 @@ def run_compliance(month: date, *, actor: str, tolerance=None) -> ComplianceRun:
     month_slice = slice(1, 1 + len(days))
     checked_days, breach_days, missing_days = (
         counts[:, month_slice].tolist() for counts in ev.counts_per_day(grid.day_starts)
-    )
-
-    ContractMonth.objects.filter(month=first).delete()
-    EpisodeResult.objects.filter(month=first).delete()
-    run = ComplianceRun.objects.create(
-        month=first,
-        started_at=started,
-        finished_at=started,
-        actor=actor,
-        tolerance_kwh=period.tolerance_kwh,
-        tolerance_percent=period.tolerance_percent,
-        contracts=len(contracts),
-        episodes=int(selected.size),
     )
     instants = grid.origin + 300 * np.arange(grid.n_steps + 1, dtype=np.int64)
     moments: dict[int, object] = {}
@@ -76,10 +120,9 @@ def run_compliance(month: date, *, actor: str, tolerance=None) -> ComplianceRun:
             value = moments[step] = connection.ops.adapt_datetimefield_value(at)
         return value
 
-    month_value = connection.ops.adapt_datefield_value(first)
     pks = [c.pk for c in contracts]
     rows = ep.row[selected]
-    columns = {
+    episodes = {
         "contract_id": [pks[r] for r in rows.tolist()],
         "start": [moment(s) for s in ep.start[selected].tolist()],
         "end": [moment(s) for s in ep.end[selected].tolist()],
@@ -90,7 +133,6 @@ def run_compliance(month: date, *, actor: str, tolerance=None) -> ComplianceRun:
         "energy_neutralised_kwh": ep.energy_neutralised_kwh[selected].tolist(),
         "excess_kwh": ep.excess_kwh[selected].tolist(),
     }
-    _insert(EpisodeResult, {"run_id": run.pk, "month": month_value}, columns)
 
     def sums(values):
         return np.bincount(rows, weights=values[selected], minlength=len(contracts))
@@ -124,15 +166,8 @@ def run_compliance(month: date, *, actor: str, tolerance=None) -> ComplianceRun:
         days_column.append(json_field.get_db_prep_save(day_figures, connection))
         inputs_column.append(json_field.get_db_prep_save(inputs, connection))
         compensation_column.append(json_field.get_db_prep_save(compensations.get(r, NO_INPUTS), connection))
-    _insert(
-        ContractMonth,
-        {"run_id": run.pk, "month": month_value},
-        dict(contract_id=pks, days=days_column, inputs=inputs_column, compensation=compensation_column, **totals),
-    )
-    run.finished_at = now()
-    run.save(update_fields=["finished_at"])
-    record("compliance.run", actor=actor, month=f"{first:%Y-%m}", contracts=run.contracts, episodes=run.episodes)
-    return run
+    months = dict(contract_id=pks, days=days_column, inputs=inputs_column, compensation=compensation_column, **totals)
+    return episodes, months
 
 
 def _insert(model, constants: dict, columns: dict[str, list]) -> None:

@@ -112,6 +112,9 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField(verbose_name=_("expire le"))
     revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("révoqué le"))
     last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("dernière utilisation"))
+    last_used_ip = models.GenericIPAddressField(
+        null=True, blank=True, verbose_name=_("adresse de la dernière utilisation")
+    )
     created_by = models.CharField(max_length=200, blank=True, verbose_name=_("créé par"))
 
     class Meta:

@@ -19,9 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
 from django.db import close_old_connections
 from huey import Huey, crontab
 from huey.storage import PostgresStorage, RedisStorage, SqliteStorage
@@ -92,7 +95,7 @@ class Scheduled:
     """A periodic job as the control screen lists it."""
 
     name: str
-    label: str  # in French, the operators' words
+    label: StrOrPromise  # in French (translated when shown), the operators' words
     every: timedelta
 
 
@@ -150,7 +153,7 @@ def _crontab(every: timedelta):
     raise ValueError(f"cannot run a job every {every}: use a divisor of an hour, of a day, or a day")
 
 
-def scheduled(name: str, *, label: str, every: timedelta) -> Callable[[Callable], Any]:
+def scheduled(name: str, *, label: StrOrPromise, every: timedelta) -> Callable[[Callable], Any]:
     """Register ``func`` as a periodic job named ``name``, run every ``every`` by the worker's scheduler; each run
     is recorded (``jobs/runs.py``) and ``func`` receives the run's counts dict to fill."""
     from smartoa.jobs.runs import recorded

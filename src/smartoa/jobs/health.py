@@ -6,15 +6,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from smartoa.jobs.engine import SCHEDULED
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
 from smartoa.jobs.models import JobRun
 
 
 @dataclass(frozen=True)
 class JobState:
     name: str
-    label: str  # in French
+    label: StrOrPromise  # in French, translated when shown
     every: timedelta
     last_run: JobRun | None
     last_success: datetime | None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 
 from smartoa.core.clock import now
 from smartoa.domain.calendar import local_day_of
@@ -18,7 +19,7 @@ from smartoa.notifications.preferences import purge_reminders
 DELIVER = "notifications.deliver"
 
 
-@scheduled(DELIVER, label="Envoi des e-mails et webhooks", every=timedelta(minutes=1))
+@scheduled(DELIVER, label=gettext_lazy("Envoi des e-mails et webhooks"), every=timedelta(minutes=1))
 def deliver(counts: dict) -> None:
     """Deliver the due messages (new ones, and retries whose time has come)."""
     counts.update(deliver_due(should_stop=stopping.is_set))
@@ -32,7 +33,7 @@ def deliver_soon(delivery_ids: list[str]) -> None:
         counts.update(deliver_due(among=delivery_ids, should_stop=stopping.is_set))
 
 
-@scheduled("notifications.purge", label="Purge du journal des envois", every=timedelta(days=1))
+@scheduled("notifications.purge", label=gettext_lazy("Purge du journal des envois"), every=timedelta(days=1))
 def purge_old(counts: dict) -> None:
     """Delete delivered and failed messages older than SMARTOA_OUTBOX_KEEP_DAYS, and the notes of the reminders
     sent for delivery days as old."""

@@ -3,7 +3,6 @@ from django.urls import path
 from smartoa.portal.views import (
     account,
     api_access,
-    auth,
     bulk,
     contract,
     contracts,
@@ -18,30 +17,9 @@ from smartoa.portal.views import (
 app_name = "portal"
 
 urlpatterns = [
-    # The login steps (the only pages reachable before password + code).
-    path("connexion/", auth.LoginView.as_view(), name="login"),
-    path("connexion/code/", auth.VerifyView.as_view(), name="verify"),
-    path("connexion/mot-de-passe/", auth.FirstPasswordView.as_view(), name="first-password"),
-    path("connexion/authentificateur/", auth.EnrolView.as_view(), name="enrol"),
-    path("connexion/oubli/", auth.ResetRequestView.as_view(), name="reset"),
-    path(
-        "connexion/oubli/envoye/",
-        auth.auth_views.PasswordResetDoneView.as_view(template_name="portal/auth/reset_sent.html"),
-        name="reset-sent",
-    ),
-    path("connexion/oubli/<uidb64>/<token>/", auth.ResetConfirmView.as_view(), name="reset-confirm"),
-    path(
-        "connexion/oubli/termine/",
-        auth.auth_views.PasswordResetCompleteView.as_view(template_name="portal/auth/reset_done.html"),
-        name="reset-done",
-    ),
-    path("connexion/appareil-perdu/", auth.LostDeviceView.as_view(), name="lost-device"),
-    path("deconnexion/", auth.LogoutView.as_view(), name="logout"),
-    path("langue/", account.LanguageView.as_view(), name="language"),
     # The account.
     path("compte/", account.AccountView.as_view(), name="account"),
     path("compte/mot-de-passe/", account.PasswordView.as_view(), name="password"),
-    path("compte/codes-de-secours/", auth.BackupCodesView.as_view(), name="backup-codes"),
     path("compte/codes-de-secours/nouveaux/", account.BackupCodesRenewView.as_view(), name="backup-codes-renew"),
     path("compte/notifications/", notifications.AccountNotificationsView.as_view(), name="account-notifications"),
     # The link that confirms a contract's extra e-mail address: public (the mailbox has no account).

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from smartoa.accounts.roles import HLAR, PUBLISH
 from smartoa.backoffice.access import StaffView, actor, operator_write
+from smartoa.backoffice.consigne_forms import ChooseConsigneForm
 from smartoa.backoffice.forms import HlarForm, ModifyForm
 from smartoa.backoffice.queries import deadlines_of, tomorrow
 from smartoa.consignes.deadlines import cutoff_for_hlar, parse_hhmm, set_hlar
@@ -56,7 +57,8 @@ class ModifyView(StaffView):
         return redirect("backoffice:modify")
 
     def page(self, request, form, *, error: str = "", status: int = 200):
-        context = self.context(form=form, error=error, deadlines=deadlines_of(tomorrow()))
+        choose = ChooseConsigneForm(initial={"day": tomorrow()})
+        context = self.context(form=form, choose=choose, error=error, deadlines=deadlines_of(tomorrow()))
         return render(request, self.template, context, status=status)
 
 

@@ -14,6 +14,7 @@ from smartoa.accounts.models import Role
 from smartoa.accounts.roles import CONTRACTS
 from smartoa.backoffice import staging
 from smartoa.backoffice.access import StaffView, actor, operator_write
+from smartoa.backoffice.contact import last_seen
 from smartoa.backoffice.forms import ContractSearchForm, ImportForm, ManagerForm
 from smartoa.backoffice.queries import contract_rows, contracts_matching, manager_of, tomorrow
 from smartoa.backoffice.tables import page_of, query_without
@@ -106,6 +107,7 @@ class ContractView(StaffView):
             contract=contract,
             day=day,
             addresses=allowed_ips(contract),
+            seen=last_seen([contract.pk]).get(contract.pk),
             webhook=webhook_of(contract),
             log=webhook_log(contract),
             form=form,

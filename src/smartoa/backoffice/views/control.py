@@ -1,7 +1,8 @@
 """Today's control screen (``/backoffice/``), the page an operator opens at 14:00: the publication of tomorrow
 (D+1), its acknowledgment board — counts by state, the contracts still missing first, filtered by state,
-paginated, exported as CSV or Excel from the same columns —, the time left before HLAR, and what runs behind:
-the e-mail and webhook deliveries that fail, the periodic jobs that did not run."""
+paginated, exported as CSV or Excel —, when each contract's machines were last seen, the early warning (D+1 not
+acknowledged by contracts whose machines are silent: ``backoffice/contact.py``), the time left before HLAR, and
+what runs behind: the e-mail and webhook deliveries that fail, the periodic jobs that did not run."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from smartoa.audit.services import record
 from smartoa.backoffice.access import StaffView, actor
+from smartoa.backoffice.contact import LastSeen, early_warning, last_seen
 from smartoa.backoffice.forms import BoardForm
 from smartoa.backoffice.queries import board_contracts, board_rows, board_summary, tomorrow
 from smartoa.backoffice.tables import EXPORT_FORMATS, Column, export_response, page_of, query_without
@@ -31,7 +33,21 @@ BOARD_COLUMNS = (
     Column("acknowledged_at", _("Le (heure de Paris)"), show="datetime"),
     Column("channel", _("Canal"), show="channel"),
     Column("accounts", _("Comptes"), show="lines"),
+    Column("api_at", _("Dernier appel API (heure de Paris)"), show="datetime"),
+    Column("api_ip", _("Adresse du dernier appel API")),
+    Column("webhook_at", _("Dernier webhook livré (heure de Paris)"), show="datetime"),
 )
+
+
+def with_last_seen(rows: list[dict], contracts) -> list[dict]:
+    """The board's rows with when their contract's machines were last seen (``seen``, and its parts for the
+    exports' columns); ``contracts``: the rows' contracts, in the same order."""
+    contracts = list(contracts)
+    seen = last_seen(c.pk for c in contracts)
+    for row, contract in zip(rows, contracts, strict=True):
+        row["seen"] = found = seen.get(contract.pk, LastSeen())
+        row.update(api_at=found.api_at, api_ip=found.api_ip, webhook_at=found.webhook_at)
+    return rows
 
 
 class ControlView(StaffView):
@@ -58,16 +74,19 @@ class ControlView(StaffView):
                 state=state.value if state else "",
                 format=fmt,
             )
-            rows = board_rows(day, contracts, every_contract=True)
+            everything = list(contracts)
+            rows = with_last_seen(board_rows(day, everything, every_contract=True), everything)
             return export_response(fmt, rows, BOARD_COLUMNS, name=f"acquiescements_{day.isoformat()}")
         page = page_of(request, contracts)
+        shown = list(page.object_list)
         context = self.context(
             form=form,
             day=day,
             state=state,
             summary=summary,
             columns=BOARD_COLUMNS,
-            rows=board_rows(day, page.object_list),
+            rows=with_last_seen(board_rows(day, shown), shown),
+            warning=early_warning(tomorrow()),
             page=page,
             query=query_without(request, "page", "export"),
             formats=EXPORT_FORMATS,

@@ -9,14 +9,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
-from django.views.i18n import set_language as django_set_language
 
 from smartoa.accounts.security import backup_codes_left, new_backup_codes, verify_second_factor
-from smartoa.accounts.services import set_language
 from smartoa.core.addresses import client_ip
-from smartoa.portal.passwords import AccountPasswordForm
-from smartoa.portal.views.auth import CODES, CodeForm, save_new_password
 from smartoa.portal.views.sessions import logins_and_sessions
+from smartoa.web.passwords import AccountPasswordForm
+from smartoa.web.views.auth import CODES, CodeForm, save_new_password
 
 
 class LanguageForm(forms.Form):
@@ -58,19 +56,6 @@ class BackupCodesRenewView(View):
         if form.is_valid() and verify_second_factor(request.user, form.cleaned_data["code"], ip=ip).ok:
             with transaction.atomic():
                 request.session[CODES] = new_backup_codes(request.user, ip=ip)
-            return redirect("portal:backup-codes")
+            return redirect("web:backup-codes")
         form.add_error("code", _("Code incorrect ou déjà utilisé."))
         return _page(request, code_form=form, status=400)
-
-
-class LanguageView(View):
-    """The account's language (or, before the login, the browser session's)."""
-
-    def post(self, request):
-        language = request.POST.get("language", "")
-        if language not in ("fr", "en"):
-            return redirect(request.POST.get("next") or "portal:contracts")
-        if request.user.is_authenticated:
-            with transaction.atomic():
-                set_language(request.user, language, ip=client_ip(request))
-        return django_set_language(request)

@@ -1,10 +1,9 @@
-"""``smartoa compliance run --month YYYY-MM``: compute (again) the month's compliance, in one transaction."""
+"""``smartoa compliance run --month YYYY-MM``: compute (again) the month's compliance in this process (the same
+request and refusals as the back office's queued runs; the results written in one transaction)."""
 
 import time
 
-from django.db import transaction
-
-from smartoa.billing.services import run_compliance
+from smartoa.billing.requests import run_now
 from smartoa.core.management.base import CLI_ACTOR, ActionCommand
 from smartoa.domain.curves import parse_month
 
@@ -20,8 +19,7 @@ class Command(ActionCommand):
     def do_run(self, month, **options):
         first = parse_month(month)
         started = time.perf_counter()
-        with transaction.atomic():
-            run = run_compliance(first, actor=CLI_ACTOR)
+        run = run_now(first, actor=CLI_ACTOR).run
         self.stdout.write(
             f"{first:%Y-%m}: {run.contracts} contract(s), {run.episodes} episode(s) checked "
             f"in {time.perf_counter() - started:.1f} s"
