@@ -44,11 +44,11 @@ def windows(*rows, reason: str = "prix corrigés", action: str = "preview", **ex
     return data
 
 
-def preview_then_publish(client, *rows, reason="prix corrigés"):
-    page = client.post(URL, windows(*rows, reason=reason))
+def preview_then_publish(client, *rows, reason="prix corrigés", url=URL):
+    page = client.post(url, windows(*rows, reason=reason))
     assert page.status_code == 200, page.content.decode()
     fingerprint = page.context["preview"]["fingerprint"]
-    return client.post(URL, windows(*rows, reason=reason, action="publish", fingerprint=fingerprint))
+    return client.post(url, windows(*rows, reason=reason, action="publish", fingerprint=fingerprint))
 
 
 def test_the_form_is_prefilled_with_the_current_version(operator, published):
@@ -196,3 +196,22 @@ def test_operators_only(client, published):
 
     response = client.get(URL)
     assert response.status_code in (302, 403)
+
+
+def test_a_day_of_23_hours(operator, make_contract, settings):
+    settings.SMARTOA_NOW = paris("2026-03-28", "10:00")
+    day = date(2026, 3, 29)
+    publish_day(
+        make_contract("BOA00001"), day, stop_periods(day, "01:00", "05:00"), moment=paris("2026-03-28", "09:00")
+    )
+    url = "/backoffice/publication/modify/BOA00001/2026-03-29/"
+    assert "Ce jour compte 23 heures" in operator.get(url).content.decode()
+    response = operator.post(url, windows(("02:30", "04:00")))
+    assert response.status_code == 400 and "02:30 n&#x27;existe pas le 29/03/2026" in response.content.decode()
+    assert preview_then_publish(operator, ("01:55", "03:05"), url=url).status_code == 302
+    version = ConsigneVersion.objects.get(number=2)
+    assert version.periods[1] == {
+        "start_date": "2026-03-29T01:55:00+01:00",
+        "end_date": "2026-03-29T03:05:00+02:00",
+        "value": 1.0,
+    }

@@ -29,8 +29,8 @@ from smartoa.domain.errors import Conflict, NotFound, UserError
 log = logging.getLogger(__name__)
 
 State = ComplianceRequest.State
-# A running request whose progress has not moved for this long was abandoned (its worker stopped or was killed):
-# it is recorded as failed when the month is asked for again.
+# A pending request that has not moved for this long was abandoned (its worker stopped or was killed, or its job
+# was lost): it is recorded as failed when the month is asked for again.
 ABANDONED_AFTER = timedelta(minutes=30)
 
 
@@ -81,9 +81,11 @@ def _pending(request: ComplianceRequest | None) -> RunPending:
 
 
 def _forget_abandoned(month: date) -> None:
-    """Record as failed the month's running request whose progress stopped long ago (its worker died)."""
+    """Record as failed the month's pending request that has not moved for long: running, its worker died;
+    queued, its job was lost (or no worker ran it). Its job, if it comes, then leaves it as it is."""
     limit = now() - ABANDONED_AFTER
-    for request in ComplianceRequest.objects.filter(month=month, state=State.RUNNING, updated_at__lt=limit):
+    pending = ComplianceRequest.objects.filter(month=month, state__in=ComplianceRequest.ACTIVE, updated_at__lt=limit)
+    for request in pending:
         _fail(request.pk, "interrupted", at=request.updated_at)
 
 

@@ -121,7 +121,10 @@ class ActiveForm(forms.Form):
 class SetActive(Operation):
     name, label, form_class = "set-active", _("Activer ou désactiver"), ActiveForm
     permission = CONTRACTS
-    help_text = _("Un contrat inactif ne reçoit plus de consignes et ses jetons sont refusés par l'API.")
+    help_text = _(
+        "Un contrat inactif ne reçoit plus de consignes ; le désactiver révoque son jeton API et efface ses adresses "
+        "IP autorisées."
+    )
 
     def perform(self, request, obj, form):
         set_active(obj, form.cleaned_data["active"], actor=actor_of(request))

@@ -1,6 +1,7 @@
-"""The contracts file: CSV parsing, checked field by field to what the columns hold, the dry run that says
-what an import would do (``plan_import``, nothing written) and the all-or-nothing import that creates or updates
-contracts and their holder/manager accounts. Callers own the transaction."""
+"""The contracts file: CSV parsing, checked field by field to what the columns hold (``check_contract``, which the
+back office's contract form calls too), the dry run that says what an import would do (``plan_import``, nothing
+written) and the all-or-nothing import that creates or updates contracts and their holder/manager accounts
+(``save_contract``: one contract, as the form saves it). Callers own the transaction."""
 
 from __future__ import annotations
 
@@ -128,64 +129,78 @@ def parse_power(text: str) -> Decimal:
     return power.quantize(Decimal(1).scaleb(-_POWER.decimal_places))
 
 
-def _row(values: dict[str, str], seen: dict[str, int], line: int) -> ContractRow | list[UserError]:
-    """One checked line, or every problem of it."""
-    problems: list[UserError] = []
+def check_contract(values: dict[str, str]) -> tuple[ContractRow | None, dict[str, UserError]]:
+    """One contract's fields as the contracts file's columns or the back office's form give them (text), checked:
+    the row ready to save, or the problem of each bad field, by column name (nothing is written here)."""
+    problems: dict[str, UserError] = {}
 
-    def check(fn, *args, label: str = "", **kwargs):
+    def check(name: str, fn, *args, label: str = "", **kwargs):
         try:
             return fn(*args, **kwargs)
         except UserError as exc:
-            problems.append(
+            problems[name] = (
                 InvalidInput(gettext_noop("%(field)s: %(problem)s"), field=label, problem=exc) if label else exc
             )
             return None
 
-    cid = values["contract_id"]
+    cid = values.get("contract_id", "")
     if not is_contract_id(cid):
-        problems.append(
-            InvalidInput(
-                gettext_noop("contract_id %(value)r must be 3-32 upper-case letters and digits"), value=cid[:40]
-            )
+        problems["contract_id"] = InvalidInput(
+            gettext_noop("contract_id %(value)r must be 3-32 upper-case letters and digits"), value=cid[:40]
         )
-    elif cid in seen:
-        problems.append(
-            InvalidInput(gettext_noop("contract_id %(value)s already on line %(line)s"), value=cid, line=seen[cid])
+    name = check("name", check_text, values.get("name", ""), field="name", max_length=_limit("name"), required=True)
+    network_id = check(
+        "network_id", check_text, values.get("network_id", ""), field="network_id", max_length=_limit("network_id")
+    )
+    sector = values.get("sector", "")
+    if sector not in Sector.values:
+        problems["sector"] = InvalidInput(
+            gettext_noop("sector %(value)r is not one of %(sectors)s"),
+            value=sector[:40],
+            sectors=", ".join(Sector.values),
         )
-    else:
-        seen[cid] = line
-    name = check(check_text, values["name"], field="name", max_length=_limit("name"), required=True)
-    network_id = check(check_text, values.get("network_id", ""), field="network_id", max_length=_limit("network_id"))
-    if values["sector"] not in Sector.values:
-        problems.append(
-            InvalidInput(
-                gettext_noop("sector %(value)r is not one of %(sectors)s"),
-                value=values["sector"][:40],
-                sectors=", ".join(Sector.values),
-            )
-        )
-    if values["power_unit"] not in PowerUnit.values:
-        problems.append(
-            InvalidInput(gettext_noop("power_unit %(value)r is not MW or MWc"), value=values["power_unit"][:40])
-        )
-    power = check(parse_power, values["installed_power"])
-    holder = check(check_email, values["holder_email"], label="holder_email") if values["holder_email"] else None
-    if not values["holder_email"]:
-        problems.append(InvalidInput(gettext_noop("holder_email is empty")))
-    manager = check(check_email, values["manager_email"], label="manager_email") if values.get("manager_email") else ""
+    unit = values.get("power_unit", "")
+    if unit not in PowerUnit.values:
+        problems["power_unit"] = InvalidInput(gettext_noop("power_unit %(value)r is not MW or MWc"), value=unit[:40])
+    power = check("installed_power", parse_power, values.get("installed_power", ""))
+    holder_email = values.get("holder_email", "")
+    holder = check("holder_email", check_email, holder_email, label="holder_email") if holder_email else None
+    if not holder_email:
+        problems["holder_email"] = InvalidInput(gettext_noop("holder_email is empty"))
+    manager_email = values.get("manager_email", "")
+    manager = check("manager_email", check_email, manager_email, label="manager_email") if manager_email else ""
     if problems or name is None or power is None or holder is None:
-        return problems
-    return ContractRow(
-        line=line,
+        return None, problems
+    row = ContractRow(
+        line=0,
         contract_id=cid,
         name=name,
-        sector=values["sector"],
+        sector=sector,
         installed_power=power,
-        power_unit=values["power_unit"],
+        power_unit=unit,
         holder_email=holder,
         manager_email=manager or "",
         network_id=network_id or "",
     )
+    return row, {}
+
+
+def _row(values: dict[str, str], seen: dict[str, int], line: int) -> ContractRow | list[UserError]:
+    """One checked line of the file (its contract id not already on an earlier line), or every problem of it."""
+    row, problems = check_contract(values)
+    cid = values["contract_id"]
+    if "contract_id" not in problems:
+        if cid in seen:
+            duplicate = InvalidInput(
+                gettext_noop("contract_id %(value)s already on line %(line)s"), value=cid, line=seen[cid]
+            )
+            problems, row = {"contract_id": duplicate, **problems}, None
+        else:
+            seen[cid] = line
+    if row is None:
+        return list(problems.values())  # in the columns' order
+    row.line = line
+    return row
 
 
 def parse_contracts_csv(text: str) -> list[ContractRow]:
@@ -309,6 +324,13 @@ def import_contracts(rows: list[ContractRow], *, actor: str) -> ImportSummary:
         actor=actor,
     )
     return summary
+
+
+def save_contract(row: ContractRow, *, actor: str) -> ImportSummary:
+    """Create or update one contract and its holder/manager accounts, as one line of the contracts file (the same
+    writes, audit events and e-mails: a new address gets an account and its login by e-mail; a different manager
+    replaces the current one). The caller's transaction."""
+    return import_contracts([row], actor=actor)
 
 
 def _fields(row: ContractRow) -> dict:

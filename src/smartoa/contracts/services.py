@@ -44,13 +44,18 @@ def contracts_by_id(contract_ids: Iterable[str]) -> dict[str, Contract]:
 
 
 def set_active(contract: Contract, active: bool, *, actor: str) -> bool:
-    """Activate or deactivate the contract (an inactive one gets no consigne and its tokens are refused);
-    returns True if it changed."""
+    """Activate or deactivate the contract; returns True if it changed. An inactive contract gets no consigne;
+    deactivating it also revokes its API token and clears its allowed addresses (each audited), so that no
+    machine keeps an access to an ended contract: a reactivated contract needs a new token and its addresses
+    declared again."""
     if contract.active == active:
         return False
     contract.active = active
     contract.save(update_fields=["active", "updated_at"])
     record("contract.activated" if active else "contract.deactivated", actor=actor, contract=contract)
+    if not active:
+        revoke_tokens(contract, actor=actor)
+        clear_ips(contract, actor=actor)
     return True
 
 
