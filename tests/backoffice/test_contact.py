@@ -166,3 +166,12 @@ def test_the_contract_page_shows_when_its_machines_were_last_seen(operator, tomo
     call_api(contract, NOW - timedelta(minutes=30), ip="80.12.34.78")
     page = operator.get("/backoffice/contracts/BOASEEN/").content.decode()
     assert "API : 24/11/2026 à 13:30 depuis <code>80.12.34.78</code>" in " ".join(page.split())
+
+
+def test_after_hlar_the_control_screen_no_longer_warns(operator, tomorrow_of, settings):
+    tomorrow_of("BOANEVER")
+    assert 'id="silent-title"' in operator.get("/backoffice/").content.decode()
+    assert 'id="silent-title"' in operator.get("/backoffice/", {"day": "2026-11-26"}).content.decode()
+    settings.SMARTOA_NOW = paris("2026-11-24", "16:31")  # past the HLAR of the 25th (16:30 the eve)
+    assert 'id="silent-title"' not in operator.get("/backoffice/").content.decode()
+    assert 'id="silent-title"' not in operator.get("/backoffice/", {"day": "2026-11-26"}).content.decode()

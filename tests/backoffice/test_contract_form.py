@@ -175,3 +175,17 @@ def test_producers_cannot_edit_or_deactivate(client, contract):
     assert client.post("/backoffice/contracts/BOA00001/active/", {"active": "0"}).status_code == 403
     assert client.post("/backoffice/contracts/new/", FIELDS).status_code == 403
     assert snapshot() == before
+
+
+def test_a_deactivated_contract_leaves_the_next_publication(operator, contract):
+    from datetime import date
+
+    from smartoa.consignes.generation import plan_generation
+
+    day = date(2026, 11, 25)
+    prices = "start,price\n" + "".join(
+        f"2026-11-25T{h:02d}:{m:02d}:00+01:00,-1\n" for h in range(24) for m in (0, 15, 30, 45)
+    )
+    assert [c.contract_id for c in plan_generation(prices, day).contracts] == ["BOA00001"]
+    operator.post("/backoffice/contracts/BOA00001/active/", {"active": "0"})
+    assert plan_generation(prices, day).contracts == []

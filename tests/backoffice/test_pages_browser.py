@@ -1,6 +1,6 @@
-"""Every back-office page in Debian's chromium, at phone (390 px) and desktop (1280 px) width: nothing scrolls
-sideways, axe-core finds no serious or critical violation, no script error, and a screenshot of each is saved
-(``var/test-output/screenshots/bo-page-*``).
+"""Every back-office page in Debian's chromium, at phone (390 px) and desktop (1280 px) width: it answers 200
+where it was asked, with the back office's style sheet, nothing scrolls sideways, axe-core finds no serious or
+critical violation, no script error, and a screenshot of each is saved (``var/test-output/screenshots/bo-page-*``).
 
 The list of pages is generated from ``backoffice/urls.py``: each URL name needs a row in ``PAGES`` saying how to
 visit it (its arguments, its query) — or, for a URL that is not a page (a POST-only step, a download), why it is
@@ -225,6 +225,8 @@ def test_every_backoffice_page_fits_and_passes_axe(operator_page, width):
         if response is None or response.status != 200 or not visitor.page.url.endswith(path):
             problems.append(f"{path}: status {response and response.status} at {visitor.page.url}")
             continue
+        if not visitor.page.locator('link[rel=stylesheet][href$="backoffice/backoffice.css"]').count():
+            problems.append(f"{path}: without the back office's style sheet")
         overflow = visitor.horizontal_overflow()
         if overflow > 0:
             problems.append(f"{path}: scrolls {overflow} px sideways at {width} px")
@@ -232,3 +234,20 @@ def test_every_backoffice_page_fits_and_passes_axe(operator_page, width):
         problems += [f"{path}: {problem}" for problem in visitor.problems]
         visitor.problems.clear()
     assert problems == []
+
+
+@needs_chromium
+def test_the_navigation_is_a_menu_on_a_phone(operator_page):
+    phone, _ = operator_page(PHONE)
+    phone.go("/backoffice/")
+    contracts = phone.page.get_by_role("link", name="Contrats", exact=True)
+    assert not contracts.is_visible()
+    phone.page.get_by_text("Menu", exact=True).click()
+    assert contracts.is_visible()
+    phone.check_page("bo-menu-open")
+    contracts.click()
+    phone.page.wait_for_url("**/backoffice/contracts/")
+    desktop, _ = operator_page(DESKTOP)
+    desktop.go("/backoffice/")
+    assert desktop.page.get_by_role("link", name="Contrats", exact=True).is_visible()
+    assert not desktop.page.get_by_text("Menu", exact=True).is_visible()

@@ -203,6 +203,8 @@ def test_the_shared_frame_for_operators(operator_browser, portfolio, width):
     v.go("/backoffice/")
     v.page.get_by_role("button", name="English").click()
     v.page.wait_for_url(v.base_url + "/backoffice/")
+    if width == PHONE:  # the navigation is behind a disclosure on a phone
+        v.page.locator("details.menu > summary").click()
     assert "Daily check" in v.page.locator("nav").inner_text()
     assert v.page.locator("html").get_attribute("lang") == "en"
     v.check_page("bo-control-en")

@@ -13,7 +13,7 @@ from smartoa.audit.services import record
 from smartoa.backoffice.access import StaffView, actor
 from smartoa.backoffice.contact import LastSeen, early_warning, last_seen
 from smartoa.backoffice.forms import BoardForm
-from smartoa.backoffice.queries import board_contracts, board_rows, board_summary, tomorrow
+from smartoa.backoffice.queries import board_contracts, board_rows, board_summary, deadlines_of, tomorrow
 from smartoa.backoffice.tables import EXPORT_FORMATS, Column, export_response, page_of, query_without
 from smartoa.core.addresses import client_ip
 from smartoa.core.clock import now
@@ -48,6 +48,15 @@ def with_last_seen(rows: list[dict], contracts) -> list[dict]:
         row["seen"] = found = seen.get(contract.pk, LastSeen())
         row.update(api_at=found.api_at, api_ip=found.api_ip, webhook_at=found.webhook_at)
     return rows
+
+
+def warning_before_hlar(day, locked: bool):
+    """The early warning of D+1 while its HLAR has not passed (None after: what is missing is then missed, and the
+    operators' alert says so). ``day``, ``locked``: the board's day and whether its HLAR has passed."""
+    d1 = tomorrow()
+    if locked if day == d1 else deadlines_of(d1).locked:
+        return None
+    return early_warning(d1)
 
 
 class ControlView(StaffView):
@@ -86,7 +95,7 @@ class ControlView(StaffView):
             summary=summary,
             columns=BOARD_COLUMNS,
             rows=with_last_seen(board_rows(day, shown), shown),
-            warning=early_warning(tomorrow()),
+            warning=warning_before_hlar(day, summary.locked),
             page=page,
             query=query_without(request, "page", "export"),
             formats=EXPORT_FORMATS,
