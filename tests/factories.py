@@ -193,11 +193,16 @@ def signed_in(client, user) -> None:
     session.save()
 
 
-def make_operator(client, email: str = "ops@example.org", **extra):
-    """A staff account, signed in on ``client`` past both steps."""
+def make_operator(client, email: str = "ops@example.org", role: str = "administrateur", **extra):
+    """A staff account in ``role`` (``accounts/roles.py``: lecture, operateur or administrateur, the default),
+    signed in on ``client`` past both steps."""
+    from django.contrib.auth.models import Group
+
     from smartoa.accounts.models import User
+    from smartoa.accounts.roles import role_named
 
     user = User.objects.create_user(email, "a long password 123", is_staff=True, **extra)
+    user.groups.add(Group.objects.get(name=role_named(role).group))
     signed_in(client, user)
     return user
 

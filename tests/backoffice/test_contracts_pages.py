@@ -13,6 +13,7 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from smartoa.accounts.models import Role, User
+from smartoa.accounts.roles import LECTURE, role_of
 from smartoa.audit.models import AuditEvent
 from smartoa.contracts.importing import import_contracts, parse_contracts_csv
 from smartoa.contracts.models import AllowedIP, ApiToken, Contract
@@ -256,14 +257,16 @@ def test_the_import_is_refused_when_the_data_changed_since_the_dry_run(operator,
 
 def test_create_an_account(operator, db, emails):
     response = operator.post(
-        "/backoffice/accounts/new/", {"email": "Nouvel@Example.fr", "full_name": "Nouvel Opérateur", "is_staff": "on"}
+        "/backoffice/accounts/new/", {"email": "Nouvel@Example.fr", "full_name": "Nouvel Opérateur", "role": "lecture"}
     )
     assert response.status_code == 302
     user = User.objects.get(email="nouvel@example.fr")
     assert user.is_staff and user.must_change_password and user.full_name == "Nouvel Opérateur"
+    assert role_of(user) == LECTURE
     assert emails("nouvel@example.fr")
     event = AuditEvent.objects.get(action="account.created")
     assert (event.actor, event.ip, event.user_id) == ("ops@example.org", "127.0.0.1", user.pk)
+    assert event.details == {"staff": True, "role": "lecture"}
     again = operator.post("/backoffice/accounts/new/", {"email": "nouvel@example.fr"})
     assert again.status_code == 400 and "Un compte existe déjà pour nouvel@example.fr" in again.content.decode()
 

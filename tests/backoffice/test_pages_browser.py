@@ -47,8 +47,8 @@ TODAY, TOMORROW = date(2026, 11, 24), date(2026, 11, 25)
 @dataclass(frozen=True)
 class Visit:
     """One visit of a page: the URL's arguments and a query string. Values may name the test data in braces:
-    ``{holder}`` (an account's pk), ``{compliance_request}`` (a compliance run's request), ``{prices}``,
-    ``{consignes_file}`` and ``{contracts_file}`` (digests of files staged for a preview)."""
+    ``{holder}`` (an account's pk), ``{operator}`` (the operator's), ``{compliance_request}`` (a compliance run's
+    request), ``{prices}``, ``{consignes_file}`` and ``{contracts_file}`` (digests of files staged for a preview)."""
 
     kwargs: dict[str, str] = field(default_factory=dict)
     query: str = ""
@@ -88,6 +88,7 @@ PAGES: dict[str, tuple[Visit, ...] | NotAPage] = {
     "accounts": (Visit(),),
     "account-new": (Visit(),),
     "reset-totp": (Visit({"pk": "{holder}"}),),
+    "account-role": (Visit({"pk": "{operator}"}),),
     "audit": (Visit(),),
     "curve-upload": (Visit(),),
     "contract-curve": (
@@ -179,6 +180,7 @@ def operator_page(browser, live_server, client, backoffice_data):
     operator = make_operator(client)
     values = {
         **backoffice_data,
+        "operator": str(operator.pk),
         "prices": staging.stage(PRICES, operator.pk, price_text()),
         "contracts_file": staging.stage(CONTRACTS_FILE, operator.pk, CONTRACTS_CSV),
         "consignes_file": staging.stage(CONSIGNES_FILE, operator.pk, consignes_text()),

@@ -34,6 +34,7 @@ from smartoa.consignes.services import load_documents, modify, publish
 from smartoa.contracts.models import Contract
 from smartoa.contracts.services import set_active
 from smartoa.core.formats import error_text
+from smartoa.core.management.base import CLI_ACTOR
 from smartoa.domain.calendar import STEP_15, iso, steps
 from smartoa.domain.errors import UserError
 from tests.factories import PUBLIC_IP, as_json, make_operator, paris, publish_day, stop_periods
@@ -290,7 +291,7 @@ class Door:
 
 DOORS = [
     Door("service", by_service, str, OPERATOR, None),
-    Door("command line", by_command_line, str, "cli", None),
+    Door("command line", by_command_line, str, CLI_ACTOR, None),
     Door("admin operation", by_admin, lambda exc: escape(error_text(exc)), OPERATOR, PUBLIC_IP),
     Door("back office", by_back_office, lambda exc: escape(error_text(exc)), OPERATOR, PUBLIC_IP),
 ]

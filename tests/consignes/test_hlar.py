@@ -1,5 +1,6 @@
 """``smartoa hlar set|show``: the HLAR of a day is a local time on D−1; it moves both deadlines."""
 
+import getpass
 import json
 from datetime import date, datetime, time, timedelta
 
@@ -28,7 +29,7 @@ def test_set_postpones_and_show_prints_both_deadlines(settings, capsys):
     assert iso(hlar_for(date(2025, 9, 22))) == "2025-09-21T17:15:00+02:00"
     assert iso(hlar_for(date(2025, 9, 23))) == "2025-09-22T16:30:00+02:00"  # other days unchanged
     event = AuditEvent.objects.get(action="hlar.set")
-    assert event.details["hlar"] == "2025-09-21T17:15:00+02:00" and event.actor == "cli"
+    assert event.details["hlar"] == "2025-09-21T17:15:00+02:00" and event.actor == f"cli:{getpass.getuser()}"
     call_command("hlar", "set", "--day", "2025-09-22", "--time", "17:45")
     assert HlarOverride.objects.count() == 1
     call_command("hlar", "show", "--day", "2025-09-22")

@@ -11,11 +11,13 @@ from django.core import mail
 from django.core.management import call_command
 
 from smartoa.accounts.models import User
+from smartoa.accounts.roles import role_of
 from smartoa.accounts.security import verify_second_factor
 from tests.browser import totp_code
 from tests.subprocess_env import smartoa
 
 ACCOUNT = re.compile(r"^(operator|producer)[^:]*: (\S+) / (\S+) / TOTP secret ([A-Z2-7 ]+)$")
+ROLE = re.compile(r"^operator, role (\w+)")
 
 
 @pytest.mark.django_db
@@ -29,7 +31,14 @@ def test_demo_data_gives_working_logins_and_tokens(wsgi):
         response = wsgi("GET", "/api/v1/effacement", headers={"Authorization": f"Bearer {token}"})
         assert response.status == 200 and response.json()["id"] == contract_id
     accounts = [ACCOUNT.match(line).groups() for line in lines if ACCOUNT.match(line)]
-    assert {kind for kind, *_ in accounts} == {"operator", "producer"} and len(accounts) == 3
+    assert {kind for kind, *_ in accounts} == {"operator", "producer"} and len(accounts) == 5
+    # One operator per role, in that role.
+    roles = {ROLE.match(line).group(1): ACCOUNT.match(line).group(2) for line in lines if ROLE.match(line)}
+    assert {role: role_of(User.objects.get(email=email)).key for role, email in roles.items()} == {
+        "Lecture": "lecture",
+        "Administrateur": "administrateur",
+        "Opérateur": "operateur",
+    }
     for kind, email, password, secret in accounts:
         user = User.objects.get(email=email)
         assert user.check_password(password) and not user.must_change_password

@@ -20,11 +20,13 @@ pytestmark = needs_chromium
 
 def ready(email: str, *, staff: bool = False) -> str:
     """An account past its first login; returns its TOTP secret (base32)."""
+    from smartoa.accounts.roles import ADMINISTRATEUR
     from smartoa.accounts.security import base32_secret
     from smartoa.accounts.services import create_account
 
     with transaction.atomic():
-        user = User.objects.filter(email=email).first() or create_account(email, actor="test", is_staff=staff)
+        role = ADMINISTRATEUR if staff else None
+        user = User.objects.filter(email=email).first() or create_account(email, actor="test", role=role)
         set_password(user, NEW_PASSWORD, ip=None)
         secret = new_secret()
         confirm_totp(user, secret, totp_code(base32_secret(secret), steps_ahead=-1), ip=None)
@@ -87,10 +89,11 @@ def test_another_accounts_contract_answers_404(visitor, producer):
 
 
 def test_the_admin_refuses_a_staff_account_without_its_code(visitor, transactional_db, mailbox):
+    from smartoa.accounts.roles import ADMINISTRATEUR
     from smartoa.accounts.services import create_account
 
     with transaction.atomic():
-        create_account("ops@example.org", actor="test", is_staff=True)
+        create_account("ops@example.org", actor="test", role=ADMINISTRATEUR)
     v = visitor()
     v.go("/admin/")
     assert "/connexion/" in v.page.url  # the admin's login is the portal's

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -12,6 +13,7 @@ from smartoa.accounts.models import Role, User
 from smartoa.accounts.security import reset_second_factor
 from smartoa.accounts.services import create_account, set_account_active
 from smartoa.core.admin import Operation, ReadOnlyAdmin, ReadOnlyInline, actor_of
+from smartoa.core.permissions import CONTRACTS, OPERATORS, RESET_SECOND_FACTOR, choices, role_named
 
 
 class RoleInline(ReadOnlyInline):
@@ -23,11 +25,17 @@ class RoleInline(ReadOnlyInline):
 class AccountForm(forms.Form):
     email = forms.EmailField(label=_("Adresse e-mail (identifiant)"))
     full_name = forms.CharField(label=_("Nom"), max_length=200, required=False)
-    is_staff = forms.BooleanField(label=_("Opérateur (back-office)"), required=False)
+    role = forms.ChoiceField(
+        label=_("Accès au back-office"),
+        required=False,
+        choices=lambda: [("", _("Aucun (compte d'un producteur)")), *choices()],
+        help_text=_("Seul un Administrateur peut créer un compte d'opérateur."),
+    )
 
 
 class CreateAccount(Operation):
     name, label, form_class, on_object = "create", _("Créer un compte"), AccountForm, False
+    permission = CONTRACTS
     help_text = _(
         "Le compte reçoit par e-mail son identifiant et un mot de passe provisoire ; à la première connexion il "
         "change ce mot de passe et active un TOTP. Les rôles sur les contrats se donnent par l'import des "
@@ -35,11 +43,11 @@ class CreateAccount(Operation):
     )
 
     def perform(self, request, obj, form):
+        role = role_named(form.cleaned_data["role"]) if form.cleaned_data["role"] else None
+        if role is not None and not request.user.has_perm(OPERATORS):
+            raise PermissionDenied
         user = create_account(
-            form.cleaned_data["email"],
-            full_name=form.cleaned_data["full_name"],
-            is_staff=form.cleaned_data["is_staff"],
-            actor=actor_of(request),
+            form.cleaned_data["email"], full_name=form.cleaned_data["full_name"], role=role, actor=actor_of(request)
         )
         return _("Compte %(email)s créé ; ses identifiants lui sont envoyés par e-mail.") % {"email": user.email}
 
@@ -50,7 +58,11 @@ class ActiveForm(forms.Form):
 
 class SetAccountActive(Operation):
     name, label, form_class = "set-active", _("Activer ou désactiver"), ActiveForm
+    permission = CONTRACTS
     help_text = _("Un compte désactivé ne peut plus se connecter et ses sessions ouvertes cessent aussitôt.")
+
+    def allowed(self, user, obj=None) -> bool:  # an operator's account: for those who manage operators
+        return super().allowed(user, obj) and (obj is None or not obj.is_staff or user.has_perm(OPERATORS))
 
     def perform(self, request, obj, form):
         set_account_active(obj, form.cleaned_data["active"], actor=actor_of(request))
@@ -65,6 +77,7 @@ class ConfirmForm(forms.Form):
 
 class ResetSecondFactor(Operation):
     name, label, form_class = "reset-totp", _("Réinitialiser la double authentification"), ConfirmForm
+    permission = RESET_SECOND_FACTOR
     help_text = _(
         "Pour un utilisateur qui a perdu son téléphone : son application et ses codes de secours sont supprimés, "
         "il reçoit par e-mail un nouveau mot de passe provisoire et activera une nouvelle application à sa "
@@ -86,7 +99,7 @@ class UserAdmin(ReadOnlyAdmin):
     operations = (CreateAccount(), SetAccountActive(), ResetSecondFactor())
 
 
-admin.site.unregister(Group)  # permissions come from roles on contracts and the staff flag, not groups
+admin.site.unregister(Group)  # operators' groups are their roles (accounts/roles.py), given by `smartoa operators`
 
 # TOTP devices are enrolled by their owners and reset through the account's operations, never edited here.
 admin.site.unregister(TOTPDevice)

@@ -9,11 +9,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_noop
 
 from smartoa.accounts.addresses import check_email
 from smartoa.accounts.hashers import PROVISIONAL
 from smartoa.accounts.models import AccountSession, Role, User
+from smartoa.accounts.roles import OperatorRole
 from smartoa.audit.services import record, record_many
 from smartoa.core.clock import now
 from smartoa.domain.errors import Conflict, InvalidInput
@@ -42,20 +44,23 @@ def provisional_expired(user: User) -> bool:
 
 
 def create_account(
-    email: str, *, actor: str, is_staff: bool = False, full_name: str = "", send_login: bool = True
+    email: str, *, actor: str, role: OperatorRole | None = None, full_name: str = "", send_login: bool = True
 ) -> User:
     """Create an account with a provisional password (to change at first login), e-mailed to the user through the
     outbox (sent once the transaction commits; ``send_login=False`` for a caller that sets the password itself,
-    as the demo does, so that no e-mail carries a password that does not work). Conflict if the address already has
-    an account."""
+    as the demo does, so that no e-mail carries a password that does not work). With a ``role``, an operator's
+    account in that role (``accounts/roles.py``); without, a producer-side account. Conflict if the address
+    already has an account."""
     email = check_email(email)
     full_name = check_text(full_name, field="name", max_length=User._meta.get_field("full_name").max_length or 200)
     if User.objects.filter(email=email).exists():
         raise Conflict(gettext_noop("an account already exists for %(email)s"), email=email)
-    user = User(email=email, is_staff=is_staff, full_name=full_name)
+    user = User(email=email, is_staff=role is not None, full_name=full_name)
     password = give_provisional_password(user)
     user.save()
-    record("account.created", actor=actor, user=user, staff=is_staff)
+    if role is not None:
+        user.groups.add(Group.objects.get(name=role.group))
+    record("account.created", actor=actor, user=user, staff=role is not None, role=role.key if role else "")
     if send_login:
         outbox.login_email(user, password, reason="created")
     return user

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from smartoa.accounts import roles
 from smartoa.audit.labels import label as code_label
 from smartoa.domain.acknowledgment import Status
 from smartoa.domain.calendar import FIRST_DAY, LAST_DAY
@@ -150,9 +151,34 @@ class ImportForm(forms.Form):
 
 
 class AccountForm(forms.Form):
+    """A new account: a producer's, or (for an operator allowed to manage operators) an operator's in a role."""
+
     email = forms.EmailField(label=_("Adresse e-mail (identifiant)"))
     full_name = forms.CharField(label=_("Nom (facultatif)"), max_length=200, required=False)
-    is_staff = forms.BooleanField(label=_("Opérateur (accès au back-office)"), required=False)
+    role = forms.ChoiceField(
+        label=_("Accès au back-office"),
+        required=False,
+        help_text=_("Lecture : tout voir ; Opérateur : publier et gérer ; Administrateur : aussi les opérateurs."),
+    )
+
+    def __init__(self, *args, with_role: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if with_role:
+            self.fields["role"].choices = [("", _("Aucun (compte d'un producteur)")), *roles.choices()]
+        else:
+            del self.fields["role"]
+
+    def clean_role(self):
+        key = self.cleaned_data.get("role")
+        return roles.role_named(key) if key else None
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Rôle"), choices=roles.choices, widget=forms.RadioSelect)
+    reason = forms.CharField(label=_("Motif (facultatif, gardé au journal)"), max_length=200, required=False)
+
+    def clean_role(self):
+        return roles.role_named(self.cleaned_data["role"])
 
 
 class AccountSearchForm(forms.Form):

@@ -31,6 +31,7 @@ from django.db.models import (
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from smartoa.accounts.models import Role, User
+from smartoa.accounts.roles import roles_of
 from smartoa.consignes.deadlines import cutoff_for_hlar, hlar_for
 from smartoa.consignes.models import Acknowledgment, Consigne, HlarOverride
 from smartoa.contracts.models import Contract, EligibilityRule
@@ -296,7 +297,8 @@ def accounts_matching(search: str = ""):
 
 
 def account_rows(users: Iterable[User]) -> list[dict]:
-    """The accounts list's rows: roles on contracts and whether an authenticator is enrolled (two queries)."""
+    """The accounts list's rows: roles on contracts, whether an authenticator is enrolled and the operator role
+    (three queries)."""
     users = list(users)
     pks = [u.pk for u in users]
     roles: dict[int, list[tuple[str, str]]] = defaultdict(list)
@@ -309,4 +311,13 @@ def account_rows(users: Iterable[User]) -> list[dict]:
     enrolled = set(
         TOTPDevice.objects.filter(user_id__in=pks, confirmed=True).values_list("user_id", flat=True).distinct()
     )
-    return [{"user": u, "roles": roles.get(u.pk, []), "enrolled": u.pk in enrolled} for u in users]
+    operator_roles = roles_of(users)
+    return [
+        {
+            "user": u,
+            "roles": roles.get(u.pk, []),
+            "enrolled": u.pk in enrolled,
+            "operator_role": operator_roles.get(u.pk),
+        }
+        for u in users
+    ]

@@ -43,6 +43,7 @@ urlpatterns = [
     path("accounts/", accounts.AccountsView.as_view(), name="accounts"),
     path("accounts/new/", accounts.NewAccountView.as_view(), name="account-new"),
     path("accounts/<int:pk>/reset-totp/", accounts.ResetTotpView.as_view(), name="reset-totp"),
+    path("accounts/<int:pk>/role/", accounts.RoleView.as_view(), name="account-role"),
     # The audit log.
     path("audit/", audit.AuditView.as_view(), name="audit"),
     # Curves, compliance and statements.

@@ -23,6 +23,7 @@ from smartoa.core.admin import Operation, ReadOnlyAdmin, actor_of
 from smartoa.core.clock import now
 from smartoa.core.formats import month_text, number_text
 from smartoa.core.links import curve_link
+from smartoa.core.permissions import COMPLIANCE
 from smartoa.domain.calendar import local_day_of
 from smartoa.domain.curves import parse_month
 from smartoa.metering.models import CurveImport, CurveKind
@@ -34,6 +35,7 @@ class MonthForm(forms.Form):
 
 class RunCompliance(Operation):
     name, label, form_class, on_object = "run", _("Calculer la conformité d'un mois"), MonthForm, False
+    permission = COMPLIANCE
     help_text = _("Recalcule le mois pour tous les contrats ayant une consigne ; remplace les résultats du mois.")
 
     def perform(self, request, obj, form):
@@ -139,6 +141,7 @@ class CompensationForm(forms.Form):
 
 class RecordCompensation(Operation):
     name, label, form_class, on_object = "record", _("Enregistrer des entrées de compensation"), CompensationForm, False
+    permission = COMPLIANCE
     help_text = _("Remplace les entrées du contrat pour ce mois ; elles servent au prochain calcul de conformité.")
 
     def perform(self, request, obj, form):

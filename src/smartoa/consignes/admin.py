@@ -14,6 +14,7 @@ from smartoa.consignes.rules import forced
 from smartoa.consignes.services import load_documents, modify, publish
 from smartoa.core.admin import Operation, ReadOnlyAdmin, ReadOnlyInline, actor_of
 from smartoa.core.formats import day_text, moment_text, number_text
+from smartoa.core.permissions import HLAR, PUBLISH
 from smartoa.domain.calendar import parse_day
 
 
@@ -58,6 +59,7 @@ class ModifyForm(DocumentsForm):
 
 class Publish(Operation):
     name, label, form_class, on_object = "publish", _("Publier des consignes (JSON)"), PublishForm, False
+    permission = PUBLISH
     help_text = _("Tout ou rien : une consigne invalide ou déjà publiée refuse tout le fichier.")
 
     def perform(self, request, obj, form):
@@ -68,6 +70,7 @@ class Publish(Operation):
 
 class Modify(Operation):
     name, label, form_class, on_object = "modify", _("Modification sur incident (JSON)"), ModifyForm, False
+    permission = PUBLISH
     help_text = _(
         "Crée une nouvelle version de chaque consigne, jusqu'à HLAR − 30 min ; les acquiescements précédents "
         "sont annulés et les comptes prévenus."
@@ -121,6 +124,7 @@ class HlarForm(forms.Form):
 
 class SetHlar(Operation):
     name, label, form_class, on_object = "set", _("Fixer l'HLAR d'un jour"), HlarForm, False
+    permission = HLAR
     help_text = _(
         "Déplace aussi la limite des modifications (HLAR − 30 min) et des acquiescements, et prévient les "
         "producteurs. L'avancer demande une confirmation."

@@ -23,6 +23,7 @@ from smartoa.contracts.services import (
 )
 from smartoa.core.admin import Operation, ReadOnlyAdmin, ReadOnlyInline, actor_of, address_of
 from smartoa.core.formats import number_text
+from smartoa.core.permissions import CONTRACTS
 from smartoa.domain.calendar import iso
 from smartoa.domain.errors import InvalidInput
 
@@ -52,6 +53,7 @@ class AddressesForm(forms.Form):
 
 class AddIps(Operation):
     name, label, form_class = "add-ips", _("Autoriser des adresses IP"), AddressesForm
+    permission = CONTRACTS
 
     def perform(self, request, obj, form):
         added = add_ips(obj, form.cleaned_data["addresses"], actor=actor_of(request), ip=address_of(request))
@@ -60,6 +62,7 @@ class AddIps(Operation):
 
 class RemoveIps(Operation):
     name, label, form_class = "remove-ips", _("Retirer des adresses IP"), AddressesForm
+    permission = CONTRACTS
     help_text = _("Une machine dont l'adresse est retirée ne peut plus appeler l'API, immédiatement.")
 
     def perform(self, request, obj, form):
@@ -73,6 +76,7 @@ class ConfirmForm(forms.Form):
 
 class IssueToken(Operation):
     name, label, form_class = "issue-token", _("Générer un nouveau jeton API"), ConfirmForm
+    permission = CONTRACTS
     help_text = _("Le jeton actuel cessera de fonctionner immédiatement. Le nouveau n'est affiché qu'une fois.")
 
     def perform(self, request, obj, form):
@@ -85,6 +89,7 @@ class IssueToken(Operation):
 
 class RevokeToken(Operation):
     name, label, form_class = "revoke-token", _("Révoquer le jeton API"), ConfirmForm
+    permission = CONTRACTS
 
     def perform(self, request, obj, form):
         if not revoke_tokens(obj, actor=actor_of(request), ip=address_of(request)):
@@ -98,6 +103,7 @@ class ManagerForm(forms.Form):
 
 class ChangeManager(Operation):
     name, label, form_class = "change-manager", _("Changer de gestionnaire"), ManagerForm
+    permission = CONTRACTS
     help_text = _(
         "Le jeton API est révoqué et la liste des adresses IP vidée ; l'ancien gestionnaire perd l'accès "
         "immédiatement et le producteur est prévenu par e-mail. Un compte est créé si besoin."
@@ -114,6 +120,7 @@ class ActiveForm(forms.Form):
 
 class SetActive(Operation):
     name, label, form_class = "set-active", _("Activer ou désactiver"), ActiveForm
+    permission = CONTRACTS
     help_text = _(
         "Un contrat inactif ne reçoit plus de consignes ; le désactiver révoque son jeton API et efface ses adresses "
         "IP autorisées."
@@ -137,6 +144,7 @@ class ImportForm(forms.Form):
 
 class ImportContracts(Operation):
     name, label, form_class, on_object = "import", _("Importer des contrats (CSV)"), ImportForm, False
+    permission = CONTRACTS
     help_text = FORMAT_HELP
 
     def perform(self, request, obj, form):
@@ -176,6 +184,7 @@ class RuleForm(forms.Form):
 
 class AddRule(Operation):
     name, label, form_class, on_object = "add-rule", _("Ajouter une règle d'éligibilité"), RuleForm, False
+    permission = CONTRACTS
     help_text = _("Une règle s'applique aux consignes des jours à partir de sa date ; les règles existantes restent.")
 
     def perform(self, request, obj, form):

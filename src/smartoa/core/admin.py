@@ -5,6 +5,10 @@ generic forms (they would skip the services' checks and audit). What an operator
 ``Operation``s: a small form and the service it calls — the same service, checks and audit as the command line,
 every audit event stamped with the operator's address (proxy-aware, as at every door).
 An operation is offered on the list page (``on_object = False``) or on one object's page.
+
+Looking needs the ``VIEW`` permission (every operator role); each operation names the ``permission`` it needs
+(``core/permissions.py``): it is offered only to an operator whose role has it, and refused to the others with a
+page naming the role needed.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from django.utils.translation import gettext as _
 from smartoa.audit.services import client_address
 from smartoa.core.addresses import client_ip
 from smartoa.core.formats import error_text
+from smartoa.core.permissions import VIEW, role_needed
 from smartoa.domain.errors import UserError
 
 
@@ -44,7 +49,12 @@ class Operation:
     label = ""
     help_text = ""
     on_object = True
+    permission = ""  # the permission it needs (core/permissions.py): every operation names one
     form_class: type[forms.Form] = forms.Form
+
+    def allowed(self, user, obj=None) -> bool:
+        """Whether ``user`` may run this operation (on ``obj``)."""
+        return bool(self.permission and user.is_active and user.is_staff and user.has_perm(self.permission))
 
     def perform(self, request: HttpRequest, obj, form: forms.Form) -> str | HttpResponse:
         raise NotImplementedError
@@ -55,8 +65,13 @@ class Operation:
         return self.form_class()
 
 
+def may_look(user) -> bool:
+    """Whether ``user`` may browse the admin: an active operator whose role sees the back office."""
+    return bool(user.is_active and user.is_staff and user.has_perm(VIEW))
+
+
 class ReadOnlyPermissions:
-    """Nobody adds, changes or deletes through the generic views; active staff may look."""
+    """Nobody adds, changes or deletes through the generic views; operators in a role may look."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -68,10 +83,10 @@ class ReadOnlyPermissions:
         return False
 
     def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
+        return may_look(request.user)
 
-    def has_module_permission(self, request):  # operators are staff: no per-model permission to hand out
-        return request.user.is_active and request.user.is_staff
+    def has_module_permission(self, request):  # one permission to look at everything: no per-model one
+        return may_look(request.user)
 
 
 class ReadOnlyAdmin(ReadOnlyPermissions, admin.ModelAdmin):
@@ -95,11 +110,14 @@ class ReadOnlyAdmin(ReadOnlyPermissions, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def operation_links(self, obj=None) -> list[tuple[str, str]]:
-        """(label, url) of the operations offered on the list (``obj`` None) or on ``obj``'s page."""
+    def operation_links(self, request, obj=None) -> list[tuple[str, str]]:
+        """(label, url) of the operations offered to ``request``'s operator on the list (``obj`` None) or on
+        ``obj``'s page."""
         info = self.opts.app_label, self.opts.model_name
         links = []
         for op in self.operations:
+            if not op.allowed(request.user, obj):
+                continue
             if op.on_object and obj is not None:
                 url = reverse("admin:%s_%s_object_operation" % info, args=[obj.pk, op.name])
             elif not op.on_object and obj is None:
@@ -110,12 +128,12 @@ class ReadOnlyAdmin(ReadOnlyPermissions, admin.ModelAdmin):
         return links
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "operation_links": self.operation_links()}
+        extra_context = {**(extra_context or {}), "operation_links": self.operation_links(request)}
         return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
-        links = self.operation_links(obj) if obj is not None else []
+        links = self.operation_links(request, obj) if obj is not None else []
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), "operation_links": links})
 
     def operation_view(self, request, name, object_id=None):
@@ -130,6 +148,10 @@ class ReadOnlyAdmin(ReadOnlyPermissions, admin.ModelAdmin):
             obj = self.get_object(request, object_id)
             if obj is None:
                 raise Http404(_("Objet introuvable"))
+        if not operation.allowed(request.user, obj):
+            if not operation.permission:  # an operation that names no permission is for nobody
+                raise PermissionDenied
+            return self.role_needed(request, operation)
         form = operation.form(request, obj)
         if request.method == "POST" and form.is_valid():
             try:
@@ -155,6 +177,17 @@ class ReadOnlyAdmin(ReadOnlyPermissions, admin.ModelAdmin):
             "media": self.media + form.media,
         }
         return TemplateResponse(request, "admin/smartoa/operation.html", context, status=400 if form.is_bound else 200)
+
+    def role_needed(self, request, operation: Operation) -> HttpResponse:
+        """The 403 page of an operation the operator's role does not allow: it names the role needed."""
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": operation.label,
+            "operation": operation,
+            "needed": role_needed(operation.permission),
+        }
+        return TemplateResponse(request, "admin/smartoa/role_needed.html", context, status=403)
 
 
 class ReadOnlyInline(ReadOnlyPermissions, admin.TabularInline):

@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from smartoa.accounts.roles import role_of
 from smartoa.audit.labels import label as code_label
 from smartoa.consignes.models import Acknowledgment
 from smartoa.contracts.models import Contract
@@ -110,3 +111,10 @@ def every(period: timedelta) -> str:
 @register.filter
 def any_late(jobs) -> bool:
     return any(job.late for job in jobs)
+
+
+@register.filter
+def operator_role(user) -> str:
+    """The label of ``user``'s operator role (``accounts/roles.py``), or "" without one: the header shows it."""
+    role = role_of(user)
+    return str(role.label) if role else ""

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from smartoa.accounts.roles import HLAR, PUBLISH
 from smartoa.backoffice.access import StaffView, actor, operator_write
 from smartoa.backoffice.consigne_forms import ChooseConsigneForm
 from smartoa.backoffice.forms import HlarForm, ModifyForm
@@ -28,6 +29,7 @@ class ModifyView(StaffView):
     """New versions of published consignes after an incident; every earlier acknowledgment is void."""
 
     nav = "publication"
+    permission = PUBLISH
     template = "backoffice/publication/modify.html"
 
     def get(self, request):
@@ -68,6 +70,7 @@ class HlarView(StaffView):
     """A delivery day's HLAR and change deadline; setting it (postponing it) moves both."""
 
     nav = "publication"
+    permission = HLAR
     template = "backoffice/publication/hlar.html"
 
     def get(self, request):

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 
+from smartoa.accounts.roles import COMPLIANCE
 from smartoa.backoffice.access import StaffView, actor, operator_write
 from smartoa.backoffice.tables import page_of, query_without
 from smartoa.billing.models import ComplianceRequest
@@ -90,6 +91,7 @@ class ComplianceView(StaffView):
     recorded, newest first."""
 
     nav = "compliance"
+    permission = COMPLIANCE  # its forms post to RunView
     template = "backoffice/compliance/index.html"
 
     def get(self, request):

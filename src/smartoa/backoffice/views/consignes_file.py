@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import ngettext
 
+from smartoa.accounts.roles import PUBLISH
 from smartoa.backoffice import staging
 from smartoa.backoffice.access import StaffView, actor, operator_write
 from smartoa.backoffice.consigne_forms import ConsignesFileForm
@@ -38,6 +39,7 @@ class FileView(StaffView):
     """Step 1: the consignes file and the contracts to leave out."""
 
     nav = "publication"
+    permission = PUBLISH
     template = "backoffice/publication/file.html"
 
     def get(self, request):
@@ -63,6 +65,7 @@ class FilePreviewView(StaffView):
     """Step 2: what the publication would do; exclusions can be changed (the preview is built again)."""
 
     nav = "publication"
+    permission = PUBLISH  # the page posts to FilePublishView
     template = "backoffice/publication/file_preview.html"
 
     def get(self, request):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from smartoa.accounts.models import Role
+from smartoa.accounts.roles import CONTRACTS
 from smartoa.backoffice.access import StaffView, actor, operator_write
 from smartoa.contracts.importing import check_contract, plan_import, save_contract
 from smartoa.contracts.models import Contract, PowerUnit, Sector
@@ -109,6 +110,7 @@ class ContractFormView(StaffView):
     """Create a contract (``contract_id`` None) or edit one."""
 
     nav = "contracts"
+    permission = CONTRACTS
     template = "backoffice/contracts/form.html"
 
     def get(self, request, contract_id=None):
@@ -153,6 +155,7 @@ class ActiveView(StaffView):
     """Deactivate (or reactivate) a contract: what happens, then the confirmation."""
 
     nav = "contracts"
+    permission = CONTRACTS
     template = "backoffice/contracts/active.html"
 
     def get(self, request, contract_id):

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from smartoa.accounts.models import Role
+from smartoa.accounts.roles import CONTRACTS
 from smartoa.backoffice import staging
 from smartoa.backoffice.access import StaffView, actor, operator_write
 from smartoa.backoffice.contact import last_seen
@@ -55,6 +56,7 @@ class ContractView(StaffView):
     change."""
 
     nav = "contracts"
+    permission = CONTRACTS
     template = "backoffice/contracts/detail.html"
 
     def get(self, request, contract_id):
@@ -118,6 +120,7 @@ class ImportView(StaffView):
     """Step 1: the contracts file; a file with a bad line is refused here, every bad line named."""
 
     nav = "contracts"
+    permission = CONTRACTS
     template = "backoffice/contracts/import.html"
 
     def get(self, request):
@@ -142,6 +145,7 @@ class ImportPreviewView(StaffView):
     """Step 2, the dry run: what the import would create, update and replace; nothing is written."""
 
     nav = "contracts"
+    permission = CONTRACTS  # the page posts to ImportConfirmView
     template = "backoffice/contracts/import_preview.html"
 
     def get(self, request):
@@ -159,6 +163,8 @@ class ImportPreviewView(StaffView):
 
 class ImportConfirmView(ImportPreviewView):
     """Step 3: the import itself, all or nothing, if the dry run still says the same."""
+
+    permission = CONTRACTS
 
     def get(self, request):
         return redirect("backoffice:contracts-import")

@@ -7,7 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from smartoa.backoffice.access import actor, operator_write, staff_required
+from smartoa.accounts.roles import CURVES
+from smartoa.backoffice.access import actor, operator_write, staff_required, write_context
 from smartoa.backoffice.forms import CurveUploadForm
 from smartoa.billing.views import contract_curve_page, statement_response
 from smartoa.contracts.models import Contract
@@ -15,7 +16,7 @@ from smartoa.metering.parsing import CurveImportError
 from smartoa.metering.services import import_curves
 
 
-@staff_required
+@staff_required(permission=CURVES)
 def curve_upload(request):
     """Upload a CSV or Parquet curve file; all or nothing, errors listed by row."""
     errors = ""
@@ -40,7 +41,7 @@ def curve_upload(request):
                 % {"rows": imported.rows, "days": imported.contract_days, "revised": imported.revised_days},
             )
             return redirect("backoffice:curve-upload")
-    context = {"form": form, "errors": errors, "nav": "curves"}
+    context = {"form": form, "errors": errors, "nav": "curves", **write_context(request, CURVES)}
     return render(request, "backoffice/upload.html", context, status=400 if errors else 200)
 
 

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from smartoa.accounts.roles import PUBLISH
 from smartoa.backoffice import staging
 from smartoa.backoffice.access import StaffView, actor, operator_write
 from smartoa.backoffice.consigne_forms import (
@@ -60,6 +61,7 @@ class ChangeView(StaffView):
     """One contract's consigne of one day: the windows form, its preview, its publication."""
 
     nav = "publication"
+    permission = PUBLISH
     template = "backoffice/publication/change.html"
 
     def target(self, contract_id: str, day_text: str) -> tuple[Contract, date, ConsigneVersion | None]:

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from smartoa.accounts.roles import PUBLISH
 from smartoa.backoffice import staging
 from smartoa.backoffice.access import StaffView, actor, operator_write
 from smartoa.backoffice.forms import ExclusionsForm, PricesForm
@@ -38,6 +39,7 @@ class PricesView(StaffView):
     """Step 1: the prices file, the day and the contracts to leave out."""
 
     nav = "publication"
+    permission = PUBLISH
     template = "backoffice/publication/prices.html"
 
     def get(self, request):
@@ -65,6 +67,7 @@ class PreviewView(StaffView):
     """Step 2: what the publication would do; exclusions can be changed (the preview is built again)."""
 
     nav = "publication"
+    permission = PUBLISH  # the page posts to PublishView
     template = "backoffice/publication/preview.html"
 
     def get(self, request):
@@ -101,6 +104,8 @@ class PreviewView(StaffView):
 
 class PublishView(PreviewView):
     """Step 3: publish the plan previewed — built again from the kept prices, refused if it changed."""
+
+    permission = PUBLISH
 
     def get(self, request):
         return redirect("backoffice:publication")

@@ -3,8 +3,10 @@ file reading and argument parsing."""
 
 from __future__ import annotations
 
-from argparse import RawDescriptionHelpFormatter, _SubParsersAction
+import os
+from argparse import SUPPRESS, RawDescriptionHelpFormatter, _SubParsersAction
 from datetime import date
+from getpass import getuser
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -12,12 +14,34 @@ from django.core.management.base import BaseCommand, CommandError
 from smartoa.domain.calendar import parse_day
 from smartoa.domain.errors import InvalidInput, NotFound, UserError, gettext_noop
 
-CLI_ACTOR = "cli"
+# Django's options of every command (still accepted): hidden from the commands' help, which shows their own.
+GENERIC_OPTIONS = {
+    "version",
+    "verbosity",
+    "settings",
+    "pythonpath",
+    "traceback",
+    "no_color",
+    "force_color",
+    "skip_checks",
+}
+
+
+def cli_actor() -> str:
+    """Who acts, for the audit log, when the command line does: ``cli:`` and the system user running it."""
+    try:
+        return f"cli:{getuser()}"
+    except (OSError, KeyError):  # no user name for this uid (some containers)
+        return f"cli:uid-{os.getuid()}"
+
+
+CLI_ACTOR = cli_actor()
 
 
 class Command(BaseCommand):
     """Base of every ``smartoa`` command: a ``UserError`` raised anywhere below becomes its message on standard
-    error and exit status 1 (``CommandError``), never a traceback. ``help`` and ``epilog`` keep their layout."""
+    error and exit status 1 (``CommandError``), never a traceback. ``help`` and ``epilog`` keep their layout; the
+    help shows the command's own options only (Django's generic ones are accepted, not listed)."""
 
     epilog: str | None = None
 
@@ -25,6 +49,9 @@ class Command(BaseCommand):
         kwargs.setdefault("formatter_class", RawDescriptionHelpFormatter)
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         parser.epilog = self.epilog
+        for action in parser._actions:
+            if action.dest in GENERIC_OPTIONS:
+                action.help = SUPPRESS
         for action in parser._actions:  # sub-commands (``smartoa curves import --help``) show it too
             if isinstance(action, _SubParsersAction):
                 for sub in action.choices.values():

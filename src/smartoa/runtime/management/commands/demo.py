@@ -15,6 +15,7 @@ from django.db import transaction
 from django_otp.oath import TOTP
 
 from smartoa.accounts.models import User
+from smartoa.accounts.roles import ADMINISTRATEUR, LECTURE, OPERATEUR, OperatorRole
 from smartoa.accounts.security import base32_secret, confirm_totp, new_secret, set_password
 from smartoa.accounts.services import create_account, new_provisional_password
 from smartoa.consignes.deadlines import hlar_for, set_hlar
@@ -34,7 +35,12 @@ DEMO_CONTRACTS = [
     ("BOA00001", "Parc éolien des Crêtes", "wind_onshore", "12.000", "MW", "producteur@demo.smart-oa.example"),
     ("BOA00002", "Éolien en mer du Large", "wind_offshore", "480.000", "MW", "large@demo.smart-oa.example"),
 ]
-OPERATOR_EMAIL = "operateur@demo.smart-oa.example"
+# One operator account per role (accounts/roles.py): what each sees and may do in the back office.
+OPERATOR_EMAILS = {
+    ADMINISTRATEUR: "administrateur@demo.smart-oa.example",
+    OPERATEUR: "operateur@demo.smart-oa.example",
+    LECTURE: "lecture@demo.smart-oa.example",
+}
 # An account left at its first login (Gestionnaire of BOAXXXXX): its e-mail in var/mail/ holds a provisional password
 # that works, to try the journey a new producer takes (new password, then the authenticator's QR code).
 NEW_ACCOUNT_EMAIL = "gestionnaire@demo.smart-oa.example"
@@ -50,11 +56,11 @@ def demo_periods(day):
     return (Period(start, stop_start, 0.0), Period(stop_start, stop_end, 1.0), Period(stop_end, end, 0.0))
 
 
-def ready_account(email: str, *, staff: bool = False) -> tuple[str, str]:
-    """The account of ``email`` (created if needed) with a new password and an enrolled authenticator, as after
-    a first login; returns (password, TOTP secret in base32)."""
+def ready_account(email: str, *, role: OperatorRole | None = None) -> tuple[str, str]:
+    """The account of ``email`` (created if needed; an operator's in ``role``) with a new password and an enrolled
+    authenticator, as after a first login; returns (password, TOTP secret in base32)."""
     user = User.objects.filter(email=email).first() or create_account(
-        email, actor=ACTOR, is_staff=staff, send_login=False
+        email, actor=ACTOR, role=role, send_login=False
     )  # no login e-mail: its provisional password would not work once the demo sets the password below
     password = f"Demo-{secrets.token_urlsafe(9)}"
     set_password(user, password, ip=None, reason="set_by_demo")
@@ -79,8 +85,9 @@ class Command(SmartOACommand):
             "Portal: http://localhost:8000/ — log in with an e-mail and password below, then the 6-digit code of",
             "an authenticator app set up with the account's TOTP secret (or: .venv/bin/smartoa totp code EMAIL).",
         ]
-        password, secret = ready_account(OPERATOR_EMAIL, staff=True)
-        lines.append(f"operator (back office and admin): {OPERATOR_EMAIL} / {password} / TOTP secret {secret}")
+        for role, email in OPERATOR_EMAILS.items():
+            password, secret = ready_account(email, role=role)
+            lines.append(f"operator, role {role.group} (back office): {email} / {password} / TOTP secret {secret}")
         for email in sorted({holder for *_, holder in DEMO_CONTRACTS}):
             password, secret = ready_account(email)
             lines.append(f"producer: {email} / {password} / TOTP secret {secret}")
