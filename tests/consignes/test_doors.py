@@ -38,6 +38,7 @@ from smartoa.core.management.base import CLI_ACTOR
 from smartoa.domain.calendar import STEP_15, iso, steps
 from smartoa.domain.errors import UserError
 from tests.factories import PUBLIC_IP, as_json, make_operator, paris, publish_day, stop_periods
+from tests.subprocess_env import smartoa
 
 DAY = date(2026, 11, 25)  # HLAR 24/11/2026 16:30, changes and publication until 16:00
 ON_TIME, LATE, AFTER_HLAR = paris("2026-11-24", "12:00"), paris("2026-11-24", "16:10"), paris("2026-11-24", "16:40")
@@ -359,3 +360,43 @@ def test_every_door_gives_the_same_answer_and_audit(world, client, settings, doo
     assert (event.actor, event.ip) == (door.actor, door.ip)
     assert event.details["forced"] is request.force
     assert event.details.get("force_reason") == request.reason
+
+
+# --- the real command line: a refusal is a clear message and a non-zero exit ------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_refuses_a_late_publication_and_accepts_it_forced_with_a_reason(make_contract, tmp_path):
+    make_contract("BOA00001")
+    request = Request("publish documents", tmp_path)
+    path = request.file("c.json", request.documents())
+    late = smartoa("consignes", "publish", path, SMARTOA_NOW=LATE.isoformat())
+    assert late.returncode == 1 and late.stdout == ""
+    assert "2026-11-25: publication and changes closed at 2026-11-24T16:00:00+01:00" in late.stderr
+    assert "force it with a reason" in late.stderr and "Traceback" not in late.stderr
+    no_reason = smartoa("consignes", "publish", path, "--force", SMARTOA_NOW=LATE.isoformat())
+    assert no_reason.returncode == 1 and "a reason is required to force" in no_reason.stderr
+    assert not Consigne.objects.exists() and not AuditEvent.objects.filter(action="consigne.published").exists()
+    ok = smartoa("consignes", "publish", path, "--force", "--reason", REASON, SMARTOA_NOW=LATE.isoformat())
+    assert ok.returncode == 0, ok.stderr
+    event = AuditEvent.objects.get(action="consigne.published")
+    assert event.actor.startswith("cli")
+    assert (event.details["forced"], event.details["force_reason"]) == (True, REASON)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_refuses_an_earlier_hlar_unconfirmed_and_accepts_it_confirmed():
+    now = {"SMARTOA_NOW": "2026-11-24T14:00:00+01:00"}
+    unconfirmed = smartoa("hlar", "set", "--day", DAY.isoformat(), "--time", "15:00", **now)
+    assert unconfirmed.returncode == 1
+    assert "moving the HLAR of 2026-11-25 earlier, from 2026-11-24T16:30:00+01:00 to 2026-11-24T15:00:00+01:00" in (
+        unconfirmed.stderr
+    )
+    too_soon = smartoa("hlar", "set", "--day", DAY.isoformat(), "--time", "14:29", "--confirm-earlier", **now)
+    assert too_soon.returncode == 1 and "the earliest possible is 2026-11-24T14:30:00+01:00" in too_soon.stderr
+    assert not HlarOverride.objects.exists()
+    ok = smartoa("hlar", "set", "--day", DAY.isoformat(), "--time", "15:00", "--confirm-earlier", **now)
+    assert ok.returncode == 0, ok.stderr
+    assert "HLAR of 2026-11-25: 2026-11-24T15:00:00+01:00 (was 2026-11-24T16:30:00+01:00)" in ok.stdout
+    details = AuditEvent.objects.get(action="hlar.set").details
+    assert (details["earlier"], details["forced"]) == (True, False)
