@@ -3,6 +3,7 @@ point."""
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import os
@@ -61,6 +62,23 @@ def _empty_shared_cache_after_committed_tests(request):
         from django.core.cache import cache
 
         cache.clear()
+
+
+def _commits(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    committed = marker is not None and (marker.kwargs.get("transaction") or marker.args[:1] == (True,))
+    return bool(committed or {"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def _eligibility_rules_survive_flushes(request):
+    """A test that commits starts after another's flush, which removed the migration's eligibility rules: they are
+    put back (the publication rules refuse a contract of a sector without one)."""
+    if _commits(request):
+        request.getfixturevalue("transactional_db")
+        from django.apps import apps
+
+        importlib.import_module("smartoa.contracts.migrations.0002_eligibility_rules").add_rules(apps, None)
 
 
 @pytest.fixture

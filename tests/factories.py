@@ -15,6 +15,7 @@ from django.test import override_settings
 
 from smartoa.consignes.acknowledgments import acknowledge as acknowledge_service
 from smartoa.consignes.models import Consigne
+from smartoa.consignes.rules import Force
 from smartoa.consignes.services import modify, publish
 from smartoa.contracts.models import Contract
 from smartoa.contracts.services import issue_token
@@ -102,11 +103,19 @@ def before_cutoff(day: date) -> datetime:
     return at(day - timedelta(days=2), 12)
 
 
-def publish_day(contract: Contract, day: date, periods=None, *, moment: datetime | None = None):
-    """Publish version 1 of ``contract``'s consigne for ``day`` (stamped ``moment``); returns the Published."""
+# Setup data may be published for any day and contract: the publication rules are tested on the services and
+# through every door (tests/consignes/test_doors.py), not on each test's history.
+TEST_DATA = Force("test data")
+
+
+def publish_day(
+    contract: Contract, day: date, periods=None, *, moment: datetime | None = None, force: Force | None = TEST_DATA
+):
+    """Publish version 1 of ``contract``'s consigne for ``day`` (stamped ``moment``), forced past the
+    publication rules unless ``force=None``; returns the Published."""
     with transaction.atomic():
         doc = ConsigneDocument(contract.contract_id, day, periods or stop_periods(day))
-        return publish([doc], actor="test", at=moment)[0]
+        return publish([doc], actor="test", at=moment, force=force)[0]
 
 
 def modify_day(contract: Contract, day: date, periods, reason: str = "incident", *, moment: datetime | None = None):

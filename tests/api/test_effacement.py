@@ -88,11 +88,11 @@ def test_other_methods_do_not_take_the_hot_path(seed_published, wsgi):
 
 
 def test_update_date_is_the_clock_in_paris_time(make_contract, settings, tmp_path):
-    settings.SMARTOA_NOW = datetime.fromisoformat("2026-01-10T15:00:00+00:00")
+    settings.SMARTOA_NOW = datetime.fromisoformat("2026-01-10T14:00:00+00:00")  # before the 16:00 cutoff
     make_contract("BOAXXXXX")
     path = tmp_path / "w.json"
     path.write_text(
         SEED.replace("2025-09-22", "2026-01-11").replace("2025-09-23", "2026-01-12").replace("+02:00", "+01:00")
     )
     call_command("consignes", "publish", str(path))
-    assert json.loads(ConsigneVersion.objects.get().document)["update_date"] == "2026-01-10T16:00:00+01:00"
+    assert json.loads(ConsigneVersion.objects.get().document)["update_date"] == "2026-01-10T15:00:00+01:00"

@@ -35,7 +35,7 @@ def token(make_contract, tmp_path):
     contract = make_contract("BOA00001")
     call_command("ips", "add", "BOA00001", PUBLIC_IP)
     (tmp_path / "doc.json").write_text(DOC)
-    call_command("consignes", "publish", str(tmp_path / "doc.json"))
+    call_command("consignes", "publish", str(tmp_path / "doc.json"), "--force", "--reason", "test data")
     plain, _ = issue_token(contract, actor="test")
     return plain
 

@@ -227,9 +227,17 @@ def test_hlar_operation_has_the_cli_checks(client, operator, settings):
         and "L&#x27;HLAR du 22/09/2025 est passée le 21/09/2025 à 16:30" in refused.content.decode()
     )
     assert HlarOverride.objects.count() == 0
-    forced = operation(client, HlarOverride, "set", {**data, "force": "on"})
+    no_reason = operation(client, HlarOverride, "set", {**data, "force": "on"})
+    assert no_reason.status_code == 400 and "motif est obligatoire pour forcer" in no_reason.content.decode()
+    assert HlarOverride.objects.count() == 0
+    forced = operation(client, HlarOverride, "set", {**data, "force": "on", "reason": "RTE rouvre le jour"})
     assert forced.status_code == 302 and HlarOverride.objects.count() == 1
-    assert AuditEvent.objects.get(action="hlar.set").actor == "ops@example.org"
+    event = AuditEvent.objects.get(action="hlar.set")
+    assert (event.actor, event.details["forced"], event.details["force_reason"]) == (
+        "ops@example.org",
+        True,
+        "RTE rouvre le jour",
+    )
 
 
 def test_a_producer_account_cannot_open_the_admin(client, db):

@@ -178,10 +178,10 @@ def test_publication_after_the_deadline_is_refused(operator, contracts, settings
     assert "Publication et modifications fermées depuis le 24/11/2026 à 16:00" in html
     response = operator.post("/backoffice/publication/file/publish/", data)
     assert response.status_code == 400
-    assert "La publication du 25/11/2026 a fermé le 24/11/2026 à 16:00" in response.content.decode()
+    assert "25/11/2026 : publication et modifications fermées depuis le 24/11/2026 à 16:00" in response.content.decode()
     assert Consigne.objects.count() == 0
     with transaction.atomic():
-        set_hlar(DAY, time(18, 0), actor="test", force=True)  # postponed: publication opens again
+        set_hlar(DAY, time(18, 0), actor="test")  # postponed: publication opens again
     assert operator.post("/backoffice/publication/file/publish/", data).status_code == 302
     assert Consigne.objects.count() == 3
 

@@ -191,11 +191,11 @@ def test_a_day_of_25_hours(operator, make_contract, settings):
     )
 
 
-def test_operators_only(client, published):
-    from tests.factories import make_operator  # noqa: F401  (the anonymous client is sent to the login)
-
+def test_anonymous_visitors_are_sent_to_the_login(client, published):
     response = client.get(URL)
-    assert response.status_code in (302, 403)
+    assert response.status_code == 302 and "next=" in response["Location"]
+    assert client.post(URL, windows(("12:00", "13:00"))).status_code == 302
+    assert ConsigneVersion.objects.count() == 1
 
 
 def test_a_day_of_23_hours(operator, make_contract, settings):
@@ -215,3 +215,14 @@ def test_a_day_of_23_hours(operator, make_contract, settings):
         "end_date": "2026-03-29T03:05:00+02:00",
         "value": 1.0,
     }
+
+
+def test_a_reader_sees_the_form_but_cannot_publish(client, published):
+    from tests.factories import make_operator
+
+    make_operator(client, "lecture@example.org", role="lecture")
+    html = client.get(URL).content.decode()
+    assert "Version en vigueur : v1" in html and "Voir l'aperçu" not in html
+    assert "Consultation seulement : cette action demande le rôle Opérateur." in html
+    response = client.post(URL, windows(("12:00", "13:00"), action="publish", fingerprint="0" * 64))
+    assert response.status_code == 403 and ConsigneVersion.objects.count() == 1

@@ -193,10 +193,10 @@ def test_publication_after_the_deadline_is_refused(operator, contracts, settings
     assert "La publication de ce jour est fermée." in html and "Reporter l'HLAR" in html
     response = operator.post("/backoffice/publication/publish/", data)
     assert response.status_code == 400
-    assert "La publication du 25/11/2026 a fermé le 24/11/2026 à 16:00" in response.content.decode()
+    assert "25/11/2026 : publication et modifications fermées depuis le 24/11/2026 à 16:00" in response.content.decode()
     assert Consigne.objects.count() == 0
     with transaction.atomic():
-        set_hlar(DAY, time(18, 0), actor="test", force=True)  # postponed: publication opens again
+        set_hlar(DAY, time(18, 0), actor="test")  # postponed: publication opens again
     assert operator.post("/backoffice/publication/publish/", data).status_code == 302
     assert Consigne.objects.count() == 2
 
@@ -293,19 +293,25 @@ def test_hlar_refusals_and_force(operator, contracts, settings):
         response.status_code == 400
         and "L&#x27;HLAR du 25/11/2026 est passée le 24/11/2026 à 16:30" in response.content.decode()
     )
-    settings.SMARTOA_NOW = paris("2026-11-24", "16:00")  # open, but 15:00 is already past
-    response = operator.post("/backoffice/hlar/", {"day": "2026-11-25", "time": "15:00"})
+    settings.SMARTOA_NOW = paris("2026-11-24", "16:00")  # open, but 15:00 is already past: never, even forced
+    response = operator.post("/backoffice/hlar/", {"day": "2026-11-25", "time": "15:00", "force": "on", "reason": "x"})
     assert (
         response.status_code == 400
-        and "Le 24/11/2026 à 15:00 est déjà passé (forcez pour la fixer quand même)" in response.content.decode()
+        and "ne peut pas être avancée au 24/11/2026 à 15:00" in response.content.decode()
+        and "au plus tôt le 24/11/2026 à 16:30" in response.content.decode()
     )
     assert not HlarOverride.objects.exists()
     settings.SMARTOA_NOW = paris("2026-11-24", "17:00")
     response = operator.post("/backoffice/hlar/", {"day": "2026-11-25", "time": "18:00", "force": "on"})
+    assert response.status_code == 400 and "motif est obligatoire pour forcer" in response.content.decode()
+    response = operator.post(
+        "/backoffice/hlar/", {"day": "2026-11-25", "time": "18:00", "force": "on", "reason": "RTE rouvre"}
+    )
     assert response.status_code == 302 and hlar_for(DAY) == paris("2026-11-24", "18:00")
-    assert AuditEvent.objects.get(action="hlar.set").details["forced"] is True
+    details = AuditEvent.objects.get(action="hlar.set").details
+    assert (details["forced"], details["force_reason"]) == (True, "RTE rouvre")
     for bad in ("25:00", "7h30"):
         response = operator.post("/backoffice/hlar/", {"day": "2026-11-25", "time": bad})
         assert response.status_code == 400 and "n&#x27;est pas une heure HH:MM" in response.content.decode()
-    response = operator.post("/backoffice/hlar/", {"day": "2027-03-29", "time": "02:30", "force": "on"})
+    response = operator.post("/backoffice/hlar/", {"day": "2027-03-29", "time": "02:30", "force": "on", "reason": "x"})
     assert response.status_code == 400 and "n&#x27;existe pas le 28/03/2027" in response.content.decode()

@@ -8,9 +8,11 @@ from datetime import date, time
 import pytest
 from django.db import transaction
 
+from smartoa.audit.models import AuditEvent
 from smartoa.consignes.deadlines import set_hlar
-from smartoa.consignes.generation import check_publication_open, plan_generation, publish_plan
+from smartoa.consignes.generation import plan_generation, publish_plan
 from smartoa.consignes.models import Consigne
+from smartoa.consignes.rules import Force
 from smartoa.domain.calendar import STEP_15, iso, steps
 from smartoa.domain.errors import DeadlinePassed
 from tests.factories import clock, paris
@@ -54,18 +56,32 @@ def test_the_fingerprint_follows_what_would_be_written(contracts, make_contract)
 
 def test_publication_deadline(contracts):
     plan = plan_generation(prices(), DAY)
-    with clock(paris("2026-11-24", "15:59")):
-        check_publication_open(DAY)
-    with clock(paris("2026-11-24", "16:00")), pytest.raises(DeadlinePassed, match="publication of 2026-11-25 closed"):
-        publish_plan(plan, actor="ops@example.org", check_deadline=True)
+    with clock(paris("2026-11-24", "16:00")), pytest.raises(DeadlinePassed, match="2026-11-25: publication and"):
+        publish_plan(plan, actor="ops@example.org")
     assert Consigne.objects.count() == 0
     with clock(paris("2026-11-24", "16:00")), transaction.atomic():
         set_hlar(DAY, time(17, 0), actor="test")  # postponed: open until 16:30
-        publish_plan(plan, actor="ops@example.org", check_deadline=True)
+        publish_plan(plan, actor="ops@example.org")
     assert Consigne.objects.count() == 1
 
 
-def test_the_command_line_does_not_check_the_deadline(contracts):
+def test_publication_is_open_until_the_minute_before_the_deadline(contracts):
+    with clock(paris("2026-11-24", "15:59")), transaction.atomic():
+        publish_plan(plan_generation(prices(), DAY), actor="ops@example.org")
+    assert AuditEvent.objects.get(action="consigne.published").details["forced"] is False
+
+
+def test_the_command_line_obeys_the_deadline_too_unless_forced(contracts):
+    plan = plan_generation(prices(), DAY)
+    with clock(paris("2026-11-26", "12:00")), pytest.raises(DeadlinePassed):
+        publish_plan(plan, actor="cli")
+    assert Consigne.objects.count() == 0
     with clock(paris("2026-11-26", "12:00")), transaction.atomic():
-        publish_plan(plan_generation(prices(), DAY), actor="cli")
+        publish_plan(plan, actor="cli", force=Force("RTE asked for it by phone"))
     assert Consigne.objects.count() == 1
+    details = AuditEvent.objects.get(action="consigne.published").details
+    assert (details["forced"], details["force_reason"], details["overridden"]) == (
+        True,
+        "RTE asked for it by phone",
+        ["deadline_passed"],
+    )

@@ -27,6 +27,13 @@ def price_file(tmp_path, day=DAY, negative=range(48, 72), name="prices.csv"):
     return str(path)
 
 
+@pytest.fixture(autouse=True)
+def _before_every_deadline(settings):
+    """The platform's clock before the change deadline of every day published here (the deadline itself is
+    tested in test_doors.py)."""
+    settings.SMARTOA_NOW = parse_instant("2025-03-01T12:00:00+01:00")
+
+
 @pytest.fixture
 def contracts(make_contract):
     """Three eligible contracts and one too small to be in scope (5 MWc of PV)."""

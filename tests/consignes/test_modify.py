@@ -156,7 +156,7 @@ def test_real_command_refuses_a_late_change_with_a_clear_message(make_contract, 
     path = change_file(tmp_path, as_json("BOA00001", DAY, stop_periods(DAY, "13:55", "18:00")))
     late = smartoa("consignes", "modify", path, "--reason", "x", SMARTOA_NOW="2025-09-21T16:01:00+02:00")
     assert late.returncode != 0
-    assert "BOA00001 2025-09-22: changes closed at 2025-09-21T16:00:00+02:00" in late.stderr
+    assert "2025-09-22: publication and changes closed at 2025-09-21T16:00:00+02:00" in late.stderr
     ok = smartoa("consignes", "modify", path, "--reason", "x", SMARTOA_NOW="2025-09-21T15:59:00+02:00")
     assert ok.returncode == 0, ok.stderr
     assert "BOA00001 2025-09-22 v2" in ok.stdout

@@ -1,6 +1,7 @@
 """The operator CLI: clear errors, non-zero exits, all-or-nothing writes."""
 
 import json
+from datetime import datetime
 from io import StringIO
 
 import pytest
@@ -212,8 +213,16 @@ DOC = {
 }
 
 
+BEFORE_CUTOFF = "2026-03-27T12:00:00+01:00"  # of DOC's day (the deadline itself: tests/consignes/test_doors.py)
+
+
+@pytest.fixture
+def before_cutoff(settings):
+    settings.SMARTOA_NOW = datetime.fromisoformat(BEFORE_CUTOFF)
+
+
 @pytest.mark.django_db
-def test_publish_a_list_on_a_dst_day(make_contract, tmp_path):
+def test_publish_a_list_on_a_dst_day(make_contract, tmp_path, before_cutoff):
     make_contract("BOA00001")
     make_contract("BOA00002")
     other = dict(DOC, id="BOA00002")
@@ -245,7 +254,7 @@ def test_publish_refuses_bad_documents_and_stores_nothing(make_contract, tmp_pat
 
 
 @pytest.mark.django_db
-def test_publish_refuses_a_day_already_published(make_contract, tmp_path):
+def test_publish_refuses_a_day_already_published(make_contract, tmp_path, before_cutoff):
     make_contract("BOA00001")
     path = write(tmp_path, "p.json", json.dumps(DOC))
     call_command("consignes", "publish", path)
@@ -270,7 +279,7 @@ def test_cli_exit_codes_and_messages(tmp_path, make_contract):
         "consignes", "publish", write(tmp_path, "p.json", json.dumps(dict(DOC, application_date="2026-03-30")))
     )
     assert bad.returncode != 0 and "nothing was published" in bad.stderr
-    ok = smartoa("consignes", "publish", write(tmp_path, "q.json", json.dumps(DOC)))
+    ok = smartoa("consignes", "publish", write(tmp_path, "q.json", json.dumps(DOC)), SMARTOA_NOW=BEFORE_CUTOFF)
     assert ok.returncode == 0, ok.stderr
     assert "BOA00001 2026-03-29 v1 published" in ok.stdout
 

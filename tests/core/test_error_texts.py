@@ -137,13 +137,15 @@ def test_a_refused_modification_names_each_consigne_with_its_dates(make_contract
     machine, fr, _ = texts(refused.value)
     assert machine == (
         "nothing was changed:\n"
-        "BOA00001 2026-11-25: changes closed at 2026-11-24T16:00:00+01:00 (HLAR 2026-11-24T16:30:00+01:00 − 30 min)\n"
+        "2026-11-25: publication and changes closed at 2026-11-24T16:00:00+01:00 (HLAR 2026-11-24T16:30:00+01:00 − "
+        "30 min); postpone the day's HLAR, or force it with a reason\n"
         "BOA00002 2026-11-25: never published (use 'consignes publish' or 'generate')"
     )
     assert fr == (
         "Rien n'a été modifié :\n"
-        "BOA00001 du 25/11/2026 : modifications fermées depuis le 24/11/2026 à 16:00 (HLAR 24/11/2026 à 16:30 − 30 min)"
-        "\nBOA00002 du 25/11/2026 : jamais publiée (utilisez « consignes publish » ou « generate »)"
+        "25/11/2026 : publication et modifications fermées depuis le 24/11/2026 à 16:00 (HLAR 24/11/2026 à 16:30 − "
+        "30 min) ; reportez l'HLAR du jour, ou forcez avec un motif\n"
+        "BOA00002 du 25/11/2026 : jamais publiée (utilisez « consignes publish » ou « generate »)"
     )
 
 

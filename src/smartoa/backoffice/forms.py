@@ -107,6 +107,10 @@ class ModifyForm(forms.Form):
         max_length=1000,
         help_text=_("Conservé avec la version et envoyé aux comptes des contrats."),
     )
+    force = forms.BooleanField(
+        label=_("Forcer, même après la limite du jour ou pour un contrat inactif ou non éligible (le motif ci-dessus)"),
+        required=False,
+    )
 
 
 class HlarForm(forms.Form):
@@ -121,6 +125,13 @@ class HlarForm(forms.Form):
         required=False,
         help_text=_("Rouvre ou verrouille le jour sans préavis pour les producteurs : à réserver aux cas prévus."),
     )
+    reason = forms.CharField(
+        label=_("Motif (obligatoire pour forcer)"),
+        required=False,
+        max_length=1000,
+        help_text=_("Conservé dans le journal d'audit."),
+    )
+    confirm_earlier = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 # --- contracts and accounts -------------------------------------------------------------------------------

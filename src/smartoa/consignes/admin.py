@@ -10,6 +10,7 @@ from django.utils.translation import ngettext
 
 from smartoa.consignes.deadlines import parse_hhmm, set_hlar
 from smartoa.consignes.models import Acknowledgment, Consigne, ConsigneVersion, HlarOverride
+from smartoa.consignes.rules import forced
 from smartoa.consignes.services import load_documents, modify, publish
 from smartoa.core.admin import Operation, ReadOnlyAdmin, ReadOnlyInline, actor_of
 from smartoa.core.formats import day_text, moment_text, number_text
@@ -34,17 +35,35 @@ class DocumentsForm(forms.Form):
             raise forms.ValidationError(_("Le fichier doit être encodé en UTF-8.")) from None
 
 
+class ForceFields(forms.Form):
+    force = forms.BooleanField(
+        label=_("Forcer, même après la limite du jour ou pour un contrat inactif ou non éligible"), required=False
+    )
+    reason = forms.CharField(label=_("Motif (obligatoire pour forcer)"), required=False, max_length=1000)
+
+    def forced(self):
+        return forced(self.cleaned_data["force"], self.cleaned_data["reason"])
+
+
+class PublishForm(ForceFields, DocumentsForm):
+    pass
+
+
 class ModifyForm(DocumentsForm):
     reason = forms.CharField(label=_("Motif de la modification"), widget=forms.Textarea(attrs={"rows": 3}))
+    force = forms.BooleanField(
+        label=_("Forcer, même après la limite du jour ou pour un contrat inactif ou non éligible (le motif ci-dessus)"),
+        required=False,
+    )
 
 
 class Publish(Operation):
-    name, label, form_class, on_object = "publish", _("Publier des consignes (JSON)"), DocumentsForm, False
+    name, label, form_class, on_object = "publish", _("Publier des consignes (JSON)"), PublishForm, False
     permission = PUBLISH
     help_text = _("Tout ou rien : une consigne invalide ou déjà publiée refuse tout le fichier.")
 
     def perform(self, request, obj, form):
-        published = publish(load_documents(form.cleaned_data["file"]), actor=actor_of(request))
+        published = publish(load_documents(form.cleaned_data["file"]), actor=actor_of(request), force=form.forced())
         n = len(published)
         return ngettext("%(n)s consigne publiée.", "%(n)s consignes publiées.", n) % {"n": number_text(n)}
 
@@ -59,7 +78,10 @@ class Modify(Operation):
 
     def perform(self, request, obj, form):
         documents = load_documents(form.cleaned_data["file"], action="changed")
-        versions = modify(documents, reason=form.cleaned_data["reason"], actor=actor_of(request))
+        data = form.cleaned_data
+        versions = modify(
+            documents, reason=data["reason"], actor=actor_of(request), force=forced(data["force"], data["reason"])
+        )
         n = len(versions)
         return ngettext("%(n)s consigne modifiée.", "%(n)s consignes modifiées.", n) % {"n": number_text(n)}
 
@@ -93,17 +115,31 @@ class AcknowledgmentAdmin(ReadOnlyAdmin):
 class HlarForm(forms.Form):
     day = forms.CharField(label=_("Jour de livraison J (AAAA-MM-JJ)"), max_length=10)
     time = forms.CharField(label=_("HLAR, heure locale la veille (HH:MM)"), max_length=5)
+    confirm_earlier = forms.BooleanField(
+        label=_("Confirmer l'avancement de l'HLAR (modifications et acquiescements fermés plus tôt)"), required=False
+    )
     force = forms.BooleanField(label=_("Forcer même si l'HLAR actuelle ou la nouvelle est passée"), required=False)
+    reason = forms.CharField(label=_("Motif (obligatoire pour forcer)"), required=False, max_length=1000)
 
 
 class SetHlar(Operation):
     name, label, form_class, on_object = "set", _("Fixer l'HLAR d'un jour"), HlarForm, False
     permission = HLAR
-    help_text = _("Déplace aussi la limite des modifications (HLAR − 30 min) et des acquiescements.")
+    help_text = _(
+        "Déplace aussi la limite des modifications (HLAR − 30 min) et des acquiescements, et prévient les "
+        "producteurs. L'avancer demande une confirmation."
+    )
 
     def perform(self, request, obj, form):
         day, at = parse_day(form.cleaned_data["day"]), parse_hhmm(form.cleaned_data["time"])
-        _previous, new = set_hlar(day, at, actor=actor_of(request), force=form.cleaned_data["force"])
+        data = form.cleaned_data
+        _previous, new = set_hlar(
+            day,
+            at,
+            actor=actor_of(request),
+            confirm_earlier=data["confirm_earlier"],
+            force=forced(data["force"], data["reason"]),
+        )
         return _("HLAR du %(day)s : %(hlar)s.") % {"day": day_text(day), "hlar": moment_text(new)}
 
 

@@ -16,8 +16,8 @@ from datetime import date
 
 from django.utils.translation import gettext_noop
 
-from smartoa.consignes.generation import check_publication_open
 from smartoa.consignes.models import Consigne
+from smartoa.consignes.rules import Force
 from smartoa.consignes.services import Published, load_documents, publish
 from smartoa.contracts.models import Contract
 from smartoa.contracts.services import NotEligible, contracts_by_id, eligibility, eligibility_rules_on
@@ -121,11 +121,10 @@ def plan_file(text: str, *, exclude=()) -> FilePlan:
     return plan
 
 
-def publish_file_plan(plan: FilePlan, *, actor: str) -> list[Published]:
-    """Publish the plan's chosen consignes (first versions), all or nothing: refused when none is left, from a
-    day's change deadline on (``check_publication_open``), or when one is already published (``publish``)."""
+def publish_file_plan(plan: FilePlan, *, actor: str, force: Force | None = None) -> list[Published]:
+    """Publish the plan's chosen consignes (first versions) through ``services.publish``, all or nothing: refused
+    when none is left, when one is already published and, unless ``force``d with a reason, from a day's change
+    deadline on or for an inactive or ineligible contract (``rules.py``)."""
     if not plan.chosen:
         raise InvalidInput(gettext_noop("no consigne left to publish: every contract of the file is excluded"))
-    for day in plan.days:
-        check_publication_open(day)
-    return publish(plan.chosen, actor=actor, contracts=plan.contracts)
+    return publish(plan.chosen, actor=actor, contracts=plan.contracts, force=force)

@@ -11,19 +11,17 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from django.conf import settings
 from django.utils.translation import gettext_noop
 
-from smartoa.consignes.deadlines import cutoff_for_hlar, hlar_for
 from smartoa.consignes.models import Consigne
+from smartoa.consignes.rules import Force
 from smartoa.consignes.services import publish
 from smartoa.contracts.models import Contract
 from smartoa.contracts.services import NotEligible, contracts_by_id, eligibility, eligibility_rules_on
-from smartoa.core.clock import now
-from smartoa.domain.deadlines import is_open
-from smartoa.domain.errors import DeadlinePassed, InvalidInput, NotFound
+from smartoa.domain.errors import InvalidInput, NotFound
 from smartoa.domain.generation import describe, generate_periods
 from smartoa.domain.prices import parse_prices
 from smartoa.domain.schedule import ConsigneDocument, Period
@@ -128,31 +126,9 @@ def plan_generation(prices_text: str, day: date, *, exclude=(), threshold: float
     )
 
 
-def check_publication_open(day: date, moment: datetime | None = None) -> None:
-    """Refuse (DeadlinePassed) a first publication of ``day`` from its change deadline on (HLAR − the
-    modification cutoff): past it the producers could no longer be asked to act on a new consigne. Postponing
-    the day's HLAR moves it."""
-    hlar = hlar_for(day)
-    cutoff = cutoff_for_hlar(hlar)
-    if not is_open(moment or now(), cutoff):
-        raise DeadlinePassed(
-            gettext_noop(
-                "publication of %(day)s closed at %(cutoff)s (HLAR %(hlar)s − %(minutes)s min); postpone the day's "
-                "HLAR first to publish later"
-            ),
-            day=day,
-            cutoff=cutoff,
-            hlar=hlar,
-            minutes=settings.SMARTOA_MODIFICATION_CUTOFF_MINUTES,
-        )
-
-
-def publish_plan(plan: GenerationPlan, *, actor: str, check_deadline: bool = False):
-    """Publish the plan's consignes (first versions); refused if any is already published, and with
-    ``check_deadline`` from the day's change deadline on (``check_publication_open``; the back office asks for
-    it, the command line does not yet)."""
-    if check_deadline:
-        check_publication_open(plan.day)
+def publish_plan(plan: GenerationPlan, *, actor: str, force: Force | None = None):
+    """Publish the plan's consignes (first versions) through ``services.publish``: refused if any is already
+    published and, unless ``force``d with a reason, from the day's change deadline on (``rules.py``)."""
     if not plan.contracts:
         raise InvalidInput(gettext_noop("no eligible contract left to publish for %(day)s"), day=plan.day)
-    return publish(plan.documents(), actor=actor, contracts={c.contract_id: c for c in plan.contracts})
+    return publish(plan.documents(), actor=actor, contracts={c.contract_id: c for c in plan.contracts}, force=force)

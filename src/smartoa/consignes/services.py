@@ -11,19 +11,19 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext_noop
 
 from smartoa.audit.services import record
-from smartoa.consignes.deadlines import cutoff_for_hlar, hlars_for
+from smartoa.consignes.deadlines import hlars_for
 from smartoa.consignes.models import Consigne, ConsigneVersion
 from smartoa.consignes.queries import current_numbers
+from smartoa.consignes.rules import Force, audit_of, enforce, rule_problems
 from smartoa.contracts.models import Contract
 from smartoa.contracts.services import contracts_by_id
 from smartoa.core.clock import now
 from smartoa.core.sql import chunks
-from smartoa.domain.errors import Conflict, DeadlinePassed, InvalidInput, NotFound, UserError, at_most
+from smartoa.domain.errors import Conflict, InvalidInput, NotFound, UserError, at_most
 from smartoa.domain.schedule import ConsigneDocument, ScheduleError, parse_document, render_document
 from smartoa.domain.text import check_text, is_contract_id
 from smartoa.notifications.events import ConsigneNotice, consignes_changed
@@ -191,8 +191,12 @@ def publish(
     actor: str,
     at: datetime | None = None,
     contracts: dict[str, Contract] | None = None,
+    force: Force | None = None,
 ) -> list[Published]:
-    """Publish first versions of new consignes (bulk). Refuses a day already published: use a modification.
+    """Publish first versions of new consignes (bulk). Refuses a day already published (use a modification), an
+    unknown contract, and — unless ``force``d with a reason — a day past its change deadline or a contract
+    inactive or ineligible on its day (``rules.py``); a forced publication is audited with ``forced: true``.
+    ``at`` stamps the versions and is the moment the deadlines are checked at (default: now).
 
     ``contracts`` (id → Contract) may be given when the caller already holds them. Rows are written with two
     DB-API ``executemany`` calls, not the ORM: publication for every contract must stay within a small factor
@@ -210,6 +214,12 @@ def publish(
     already = sorted((key[1], wanted[key]) for key in existing if key in wanted)
     if already:
         raise _already_published(already)
+    hlars = hlars_for(days)
+    audit = enforce(
+        rule_problems(((contracts[d.contract_id], d.delivery_day) for d in documents), hlars, moment),
+        force,
+        NOTHING_DONE["published"],
+    )
     ops = connection.ops
     day_value = {day: ops.adapt_datefield_value(day) for day in days}
     at_value = ops.adapt_datetimefield_value(moment)
@@ -233,8 +243,7 @@ def publish(
         cursor.executemany(_VERSION_INSERT, rows)
         for day in days:  # each new consigne's current version is its first
             cursor.execute(_SET_FIRST_CURRENT, [day_value[day]])
-    record("consigne.published", actor=actor, count=len(rows), days=[str(d) for d in days])
-    hlars = hlars_for(days)
+    record("consigne.published", actor=actor, count=len(rows), days=[str(d) for d in days], **audit)
     consignes_changed(
         "consigne.published",
         [notice(contracts[d.contract_id], d, 1, factory.document(d), hlars[d.delivery_day]) for d in documents],
@@ -267,11 +276,15 @@ def notice(contract: Contract, doc: ConsigneDocument, number: int, document: str
     )
 
 
-def modify(documents: list[ConsigneDocument], *, reason: str, actor: str) -> list[ConsigneVersion]:
+def modify(
+    documents: list[ConsigneDocument], *, reason: str, actor: str, force: Force | None = None
+) -> list[ConsigneVersion]:
     """Incident change: a new version (previous number + 1, with ``reason``) of each published consigne.
 
-    All or nothing. Refused for a day never published, after the change deadline (HLAR − cutoff of D−1), or
-    when the content is identical to the current version. Locks the consignes (acknowledgments wait).
+    All or nothing. Refused for a day never published or when the content is identical to the current version;
+    unless ``force``d, after the change deadline (HLAR − cutoff of D−1) or for a contract inactive or ineligible
+    on the day (``rules.py``; a forced change is audited with ``forced: true``). Locks the consignes
+    (acknowledgments wait).
     The contracts' accounts are told by e-mail to acknowledge again, and their webhooks called (outbox).
     """
     if not isinstance(reason, str) or not reason.strip():
@@ -299,20 +312,6 @@ def modify(documents: list[ConsigneDocument], *, reason: str, actor: str) -> lis
                 )
             )
             continue
-        cutoff = cutoff_for_hlar(hlars[doc.delivery_day])
-        if not moment < cutoff:
-            errors.append(
-                DeadlinePassed(
-                    gettext_noop(
-                        "%(contract_id)s %(day)s: changes closed at %(cutoff)s (HLAR %(hlar)s − %(minutes)s min)"
-                    ),
-                    **where,
-                    cutoff=cutoff,
-                    hlar=hlars[doc.delivery_day],
-                    minutes=settings.SMARTOA_MODIFICATION_CUTOFF_MINUTES,
-                )
-            )
-            continue
         number, periods = current[consigne.pk]
         if periods == [p.as_json() for p in doc.periods]:
             errors.append(
@@ -326,9 +325,12 @@ def modify(documents: list[ConsigneDocument], *, reason: str, actor: str) -> lis
             )
             continue
         plan.append((consigne, doc, number + 1))
+    broken = rule_problems(((contracts[d.contract_id], d.delivery_day) for _, d, _ in plan), hlars, moment)
+    errors = errors if force is not None else broken + errors  # a force overrides the rules, nothing else
     if errors:
         refusal = type(errors[0])  # the first problem's kind (its API status)
         raise refusal(NOTHING_DONE["changed"], problems=at_most(errors, MAX_PROBLEMS))
+    audit = audit_of(force, broken)
     factory = VersionFactory(moment, actor, reason)
     versions = ConsigneVersion.objects.bulk_create([factory.version(c, d, n) for c, d, n in plan])
     for version, (consigne, _, _) in zip(versions, plan, strict=True):
@@ -342,6 +344,7 @@ def modify(documents: list[ConsigneDocument], *, reason: str, actor: str) -> lis
             day=str(doc.delivery_day),
             version=version.number,
             reason=reason,
+            **audit,
         )
     consignes_changed(
         "consigne.modified",

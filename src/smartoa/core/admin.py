@@ -2,7 +2,8 @@
 
 Every model admin derives from ``ReadOnlyAdmin``: nobody adds, changes or deletes a row through the admin's
 generic forms (they would skip the services' checks and audit). What an operator may change is declared as
-``Operation``s: a small form and the service it calls — the same service, checks and audit as the command line.
+``Operation``s: a small form and the service it calls — the same service, checks and audit as the command line,
+every audit event stamped with the operator's address (proxy-aware, as at every door).
 An operation is offered on the list page (``on_object = False``) or on one object's page.
 
 Looking needs the ``VIEW`` permission (every operator role); each operation names the ``permission`` it needs
@@ -22,6 +23,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
+from smartoa.audit.services import client_address
+from smartoa.core.addresses import client_ip
 from smartoa.core.formats import error_text
 from smartoa.core.permissions import VIEW, role_needed
 from smartoa.domain.errors import UserError
@@ -33,8 +36,8 @@ def actor_of(request: HttpRequest) -> str:
 
 
 def address_of(request: HttpRequest) -> str | None:
-    """The operator's address as the server saw it (REMOTE_ADDR), for the audit log."""
-    return request.META.get("REMOTE_ADDR") or None
+    """The operator's address (proxy-aware, like every door: ``core.addresses.client_ip``), for the audit log."""
+    return client_ip(request)
 
 
 class Operation:
@@ -152,7 +155,7 @@ class ReadOnlyAdmin(ReadOnlyPermissions, admin.ModelAdmin):
         form = operation.form(request, obj)
         if request.method == "POST" and form.is_valid():
             try:
-                with transaction.atomic():
+                with client_address(client_ip(request)), transaction.atomic():
                     result = operation.perform(request, obj, form)
             except UserError as exc:
                 form.add_error(None, error_text(exc))

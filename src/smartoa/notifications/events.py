@@ -7,6 +7,8 @@
   acknowledged a day's current version.
 - ``missing_acknowledgments``: the operators' warning at HLAR, once per day and operator.
 - ``token_expiring``: a token expires soon, once per token, threshold and account.
+- ``hlar_changed``: a day's HLAR moved: an e-mail per recipient of the contracts with a consigne that day, a
+  webhook call (event ``hlar.changed``) per contract with an active webhook.
 - ``webhook_test``: a signed test call to a contract's webhook.
 
 Callers (services and periodic jobs) own the transaction; see ``outbox.py`` for the mechanics.
@@ -125,6 +127,55 @@ def consignes_changed(event: str, notices: Sequence[ConsigneNotice], *, reason: 
         about = next(iter(contracts)) if len(contracts) == 1 else None
         messages.append(email(kind, recipient, context, event=event, contract=about))
     messages += [webhook_call(event, hooks[n.contract_pk], n.document) for n in notices if n.contract_pk in hooks]
+    return enqueue(messages)
+
+
+@dataclass(frozen=True)
+class HlarChange:
+    """A delivery day's HLAR moved from ``previous`` to ``hlar``; changes are accepted until ``cutoff``."""
+
+    day: date
+    previous: datetime
+    hlar: datetime
+    cutoff: datetime
+    earlier: bool  # moved earlier (else postponed); a field, not a property: the e-mail's context keeps fields
+
+
+def hlar_changed(change: HlarChange, contracts: Sequence[tuple[int, str, str]]) -> int:
+    """Tell the contracts ``(pk, id, label)`` that ``change.day``'s HLAR moved: one e-mail per recipient (every
+    active account of the contracts and their confirmed extra addresses) naming its contracts, one ``hlar.changed``
+    webhook call per contract that has one. Returns how many messages were written."""
+    pks = {pk for pk, _, _ in contracts}
+    recipients = consigne_recipients(pks, publication=False)
+    hooks = active_webhooks(pks)
+    grouped = per_recipient(
+        (recipient, (pk, contract_id, label))
+        for pk, contract_id, label in contracts
+        for recipient in recipients.get(pk, ())
+    )
+    messages = []
+    for recipient, items in grouped.items():
+        items.sort(key=lambda item: item[1])
+        context = {
+            "change": change,
+            "items": [{"contract_id": cid, "label": label} for _, cid, label in items],
+            "count": len(items),
+            "extra": recipient.extra,
+        }
+        about = items[0][0] if len(items) == 1 else None
+        messages.append(email("hlar_changed", recipient, context, event="hlar.changed", contract=about))
+    for pk, contract_id, _ in contracts:
+        if pk in hooks:
+            body = {
+                "event": "hlar.changed",
+                "id": contract_id,
+                "application_date": change.day.isoformat(),
+                "hlar": iso(change.hlar),
+                "previous_hlar": iso(change.previous),
+                "change_deadline": iso(change.cutoff),
+                "sent_at": iso(now()),
+            }
+            messages.append(webhook_call("hlar.changed", hooks[pk], json.dumps(body)))
     return enqueue(messages)
 
 

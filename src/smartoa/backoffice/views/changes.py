@@ -1,6 +1,6 @@
 """Changes to published days: the incident modification (JSON consignes and a reason, until HLAR − 30 min) and
-the day's HLAR (shown, and set with the command line's checks and its "force"). Same services, messages and
-audit as ``smartoa consignes modify`` and ``smartoa hlar set``."""
+the day's HLAR (shown, and set: moving it earlier asks for a confirmation first, forcing needs a reason). Same
+services, rules, messages and audit as ``smartoa consignes modify`` and ``smartoa hlar set``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from smartoa.backoffice.access import StaffView, actor, operator_write
 from smartoa.backoffice.consigne_forms import ChooseConsigneForm
 from smartoa.backoffice.forms import HlarForm, ModifyForm
 from smartoa.backoffice.queries import deadlines_of, tomorrow
-from smartoa.consignes.deadlines import cutoff_for_hlar, parse_hhmm, set_hlar
+from smartoa.consignes.deadlines import ConfirmationRequired, cutoff_for_hlar, parse_hhmm, set_hlar
+from smartoa.consignes.deadlines import contracts_with_consigne as told
+from smartoa.consignes.rules import forced
 from smartoa.consignes.services import load_documents, modify
 from smartoa.core.templatetags.smartoa_time import paris, paris_date, paris_time
 from smartoa.domain.calendar import parse_day, to_local
@@ -40,7 +42,9 @@ class ModifyView(StaffView):
         try:
             documents = load_documents(form.cleaned_data["file"], action="changed")
             with operator_write(request):
-                versions = modify(documents, reason=form.cleaned_data["reason"], actor=actor(request))
+                data = form.cleaned_data
+                force = forced(data["force"], data["reason"])
+                versions = modify(documents, reason=data["reason"], actor=actor(request), force=force)
         except UserError as exc:
             return self.page(request, form, error=user_message(exc), status=400)
         for doc, version in zip(documents, versions, strict=True):
@@ -83,11 +87,18 @@ class HlarView(StaffView):
         form = HlarForm(request.POST)
         if not form.is_valid():
             return self.page(request, form, tomorrow(), status=400)
-        day = form.cleaned_data["day"]
+        day, data = form.cleaned_data["day"], form.cleaned_data
         try:
-            at = parse_hhmm(form.cleaned_data["time"])
+            at = parse_hhmm(data["time"])
+            force = forced(data["force"], data["reason"])
             with operator_write(request):
-                previous, new = set_hlar(day, at, actor=actor(request), force=form.cleaned_data["force"])
+                previous, new = set_hlar(
+                    day, at, actor=actor(request), confirm_earlier=data["confirm_earlier"], force=force
+                )
+        except ConfirmationRequired as exc:  # the confirmation step: what would close and when, and who is told
+            confirm = HlarForm({**request.POST.dict(), "confirm_earlier": "on"})
+            context = {"confirmation": user_message(exc), "confirm_form": confirm, "told": len(told(day))}
+            return self.page(request, form, day, **context)
         except UserError as exc:
             return self.page(request, form, day, error=user_message(exc), status=400)
         messages.success(
@@ -107,6 +118,6 @@ class HlarView(StaffView):
         )
         return redirect(f"{reverse('backoffice:hlar')}?day={day.isoformat()}")
 
-    def page(self, request, form, day, *, error: str = "", status: int = 200):
-        context = self.context(form=form, error=error, deadlines=deadlines_of(day))
+    def page(self, request, form, day, *, error: str = "", status: int = 200, **extra):
+        context = self.context(form=form, error=error, deadlines=deadlines_of(day), **extra)
         return render(request, self.template, context, status=status)

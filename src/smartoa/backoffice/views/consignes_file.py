@@ -20,6 +20,7 @@ from smartoa.backoffice.forms import ExclusionsForm
 from smartoa.backoffice.queries import deadlines_of, tomorrow
 from smartoa.consignes.files import plan_file, publish_file_plan
 from smartoa.consignes.generation import parse_exclusions
+from smartoa.consignes.rules import forced
 from smartoa.contracts.services import contracts_by_id
 from smartoa.domain.errors import NotFound, UserError
 from smartoa.web.messages import user_message
@@ -114,8 +115,9 @@ class FilePublishView(FilePreviewView):
             text = staging.staged(CONSIGNES_FILE, request.user.pk, digest)
             plan = plan_file(text, exclude=parse_exclusions(data.get("exclude", "")))
             staging.check_unchanged(data.get("fingerprint", ""), plan.fingerprint())
+            force = forced(data.get("force") == "on", data.get("reason"))
             with operator_write(request):
-                published = publish_file_plan(plan, actor=actor(request))
+                published = publish_file_plan(plan, actor=actor(request), force=force)
         except UserError as exc:
             return self.page(request, data, error=user_message(exc), status=400)
         staging.discard(CONSIGNES_FILE, request.user.pk, digest)

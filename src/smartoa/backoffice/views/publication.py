@@ -1,8 +1,8 @@
 """Publication of a day's consignes from its prices, in two steps: upload the prices and pick the day, then a
 preview (groups of identical schedules and their contracts, ineligible contracts with the reason, those already
 published, exclusions) that the operator confirms. The prices stay on the server between the two (``staging``);
-the confirmation builds the plan again and publishes it only if it is the one previewed. Same services, checks
-and audit as ``smartoa consignes generate``, plus the publication deadline."""
+the confirmation builds the plan again and publishes it only if it is the one previewed. Same services, rules
+(the publication deadline, unless forced with a reason) and audit as ``smartoa consignes generate``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from smartoa.accounts.roles import PUBLISH
@@ -18,6 +19,7 @@ from smartoa.backoffice.access import StaffView, actor, operator_write
 from smartoa.backoffice.forms import ExclusionsForm, PricesForm
 from smartoa.backoffice.queries import deadlines_of, tomorrow
 from smartoa.consignes.generation import parse_exclusions, plan_generation, publish_plan
+from smartoa.consignes.rules import forced
 from smartoa.contracts.services import contracts_by_id
 from smartoa.domain.calendar import parse_day
 from smartoa.domain.errors import NotFound, UserError
@@ -117,8 +119,9 @@ class PublishView(PreviewView):
                 staging.staged(PRICES, request.user.pk, digest), day, exclude=parse_exclusions(data.get("exclude", ""))
             )
             staging.check_unchanged(data.get("fingerprint", ""), plan.fingerprint())
+            force = forced(data.get("force") == "on", data.get("reason"))
             with operator_write(request):
-                published = publish_plan(plan, actor=actor(request), check_deadline=True)
+                published = publish_plan(plan, actor=actor(request), force=force)
         except UserError as exc:
             return self.page(request, data, error=user_message(exc), status=400)
         staging.discard(PRICES, request.user.pk, digest)
@@ -132,4 +135,10 @@ class PublishView(PreviewView):
             )
             % {"n": len(published), "day": plan.day.strftime("%d/%m/%Y"), "summary": summary},
         )
+        if force is not None:
+            messages.warning(
+                request,
+                _("Publication forcée, enregistrée au journal d'audit avec son motif : %(reason)s")
+                % {"reason": force.reason},
+            )
         return redirect(f"{reverse('backoffice:control')}?day={plan.day.isoformat()}")

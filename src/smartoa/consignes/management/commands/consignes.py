@@ -9,6 +9,7 @@ from django.db import transaction
 
 from smartoa.consignes.generation import parse_exclusions, plan_generation, publish_plan
 from smartoa.consignes.queries import version_history
+from smartoa.consignes.rules import forced
 from smartoa.consignes.services import load_documents, modify, publish
 from smartoa.contracts.services import get_contract
 from smartoa.core.management.base import CLI_ACTOR, ActionCommand, day_argument, read_text
@@ -56,6 +57,7 @@ class Command(ActionCommand):
         gen.add_argument("--publish", action="store_true", help="publish (without it: preview only)")
         gen.add_argument("--exclude", action="append", default=[], help="contract ids to leave out: ID[,ID…]")
         gen.add_argument("--exclude-file", help="file of contract ids to leave out (one per line or comma-separated)")
+        _force_options(gen)
         gen.add_argument(
             "--list",
             dest="list_contracts",
@@ -64,16 +66,23 @@ class Command(ActionCommand):
         )
         pub = sub.add_parser("publish", help="publish explicit consignes (one document or a list, API format)")
         pub.add_argument("file")
+        _force_options(pub)
         mod = sub.add_parser("modify", help="incident change of published consignes (new versions)")
         mod.add_argument("file", help="consignes in the API format (one document or a list)")
         mod.add_argument("--reason", required=True, help="why the consignes change (kept with the version)")
+        mod.add_argument(
+            "--force",
+            action="store_true",
+            help="change them even after the deadline or for an inactive or ineligible contract (audited, --reason)",
+        )
         his = sub.add_parser("history", help="list every version of a contract's consignes")
         his.add_argument("contract_id")
         his.add_argument("--day", help="only this delivery day YYYY-MM-DD")
         his.add_argument("--json", dest="as_json", action="store_true", help="print the versions' API documents")
 
-    def do_generate(self, prices, day, publish, exclude, exclude_file, list_contracts, **options):
+    def do_generate(self, prices, day, publish, exclude, exclude_file, list_contracts, force, reason, **options):
         day = day_argument(day)
+        force_ = forced(force, reason)
         excluded = parse_exclusions("\n".join(exclude))
         if exclude_file:
             excluded += parse_exclusions(read_text(exclude_file))
@@ -96,20 +105,21 @@ class Command(ActionCommand):
             self.stdout.write("preview only: nothing published (add --publish)")
             return
         with transaction.atomic():
-            versions = publish_plan(plan, actor=CLI_ACTOR)
+            versions = publish_plan(plan, actor=CLI_ACTOR, force=force_)
         self.stdout.write(f"published {len(versions)} consignes for {day}")
 
-    def do_publish(self, file, **options):
+    def do_publish(self, file, force, reason, **options):
+        force_ = forced(force, reason)
         documents = load_documents(read_text(file))
         with transaction.atomic():
-            versions = publish(documents, actor=CLI_ACTOR)
+            versions = publish(documents, actor=CLI_ACTOR, force=force_)
         for doc, v in zip(documents, versions, strict=True):
             self.stdout.write(f"{doc.contract_id} {v.delivery_day} v{v.number} published")
 
-    def do_modify(self, file, reason, **options):
+    def do_modify(self, file, reason, force, **options):
         documents = load_documents(read_text(file), action="changed")
         with transaction.atomic():
-            versions = modify(documents, reason=reason, actor=CLI_ACTOR)
+            versions = modify(documents, reason=reason, actor=CLI_ACTOR, force=forced(force, reason))
         for doc, v in zip(documents, versions, strict=True):
             self.stdout.write(
                 f"{doc.contract_id} {v.delivery_day} v{v.number}: {describe(doc.periods)} "
@@ -145,6 +155,15 @@ class Command(ActionCommand):
     @staticmethod
     def _named(ids):
         return ", ".join(ids[:SHOWN]) + (f" … and {len(ids) - SHOWN} more" if len(ids) > SHOWN else "")
+
+
+def _force_options(parser) -> None:
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="publish even after the day's deadline or for an inactive or ineligible contract (audited)",
+    )
+    parser.add_argument("--reason", help="why it is forced (required with --force, kept in the audit log)")
 
 
 def _json_list(documents: list[str]) -> str:

@@ -20,6 +20,7 @@ from smartoa.accounts.security import base32_secret, confirm_totp, new_secret, s
 from smartoa.accounts.services import create_account, new_provisional_password
 from smartoa.consignes.deadlines import hlar_for, set_hlar
 from smartoa.consignes.models import Consigne
+from smartoa.consignes.rules import Force
 from smartoa.consignes.services import publish
 from smartoa.contracts.models import Contract
 from smartoa.contracts.services import assign_role, issue_token
@@ -44,6 +45,7 @@ OPERATOR_EMAILS = {
 # that works, to try the journey a new producer takes (new password, then the authenticator's QR code).
 NEW_ACCOUNT_EMAIL = "gestionnaire@demo.smart-oa.example"
 ACTOR = "demo"
+DEMO_DATA = Force("demo data")
 
 
 def demo_periods(day):
@@ -109,11 +111,11 @@ class Command(SmartOACommand):
                     periods = demo_periods(day) if cid != "BOA00001" else no_stop_periods(day)
                     documents.append(ConsigneDocument(cid, day, periods))
             if documents:
-                publish(documents, actor=ACTOR)
+                publish(documents, actor=ACTOR, force=DEMO_DATA)  # yesterday and today are past their deadline
         tomorrow = today + timedelta(days=1)
         if hlar_for(tomorrow) <= now() + timedelta(minutes=45) and to_local(now()).time() < time(23, 0):
             # Late in the day: keep tomorrow's consignes acknowledgeable so the demo can be tried end to end.
-            _, new = set_hlar(tomorrow, time(23, 59), actor=ACTOR, force=True)
+            _, new = set_hlar(tomorrow, time(23, 59), actor=ACTOR, force=DEMO_DATA)
             lines.append(f"demo: HLAR of {tomorrow} postponed to {iso(new)} so that it can still be acknowledged")
         if newcomer.must_change_password:
             password = new_provisional_password(newcomer, actor=ACTOR)
