@@ -8,8 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from smartoa.backoffice.queries import ORDER, board_contracts, board_rows, board_summary, eligible_condition
+from smartoa.backoffice.queries import ORDER, board_contracts, board_rows, board_summary
 from smartoa.consignes.acknowledgments import day_states
+from smartoa.contracts.eligibility import eligible_condition
 from smartoa.contracts.models import Contract, EligibilityRule
 from smartoa.contracts.services import eligibility, eligibility_rules_on
 from smartoa.domain.acknowledgment import Status
@@ -103,3 +104,26 @@ def test_eligibility_in_sql_agrees_with_the_service(make_contract):
         in_python = {c.contract_id for c in Contract.objects.all() if eligibility(c, day, rules) is None}
         assert in_sql == in_python
     assert in_python and len(in_python) < n
+
+
+def test_the_control_screen_reads_in_a_constant_number_of_queries(day_of_contracts, make_contract, client, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import make_operator
+
+    make_operator(client, is_superuser=True)
+    settings.SMARTOA_NOW = BEFORE
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/backoffice/", {"day": DAY.isoformat()}).status_code == 200
+        return len(captured)
+
+    few = queries()
+    for n in range(10, 40):  # thirty more contracts, published and acknowledged or not
+        contract = make_contract(f"BOA{n:05d}")
+        publish_day(contract, DAY)
+        if n % 2:
+            acknowledge(contract, DAY, moment=BEFORE)
+    assert queries() == few

@@ -2,9 +2,9 @@
 acknowledgment board of a delivery day (counts by state, then the contracts, the ones still missing first) and
 the contracts list (eligibility, accounts and roles, token expiry).
 
-The board's scope is every contract eligible on the day plus every contract that has a consigne that day; its
-states are ``domain.acknowledgment.Status``, computed in the SQL so that the page can count, filter, order and
-paginate them there.
+The board's scope is every contract eligible on the day (``contracts.eligibility``) plus every contract that has a
+consigne that day; its states are ``domain.acknowledgment.Status``, computed in the SQL by their owner
+(``consignes.queries.with_day_state``) so that the page can count, filter, order and paginate them there.
 """
 
 from __future__ import annotations
@@ -18,11 +18,7 @@ from typing import Any
 from django.db.models import (
     Case,
     Count,
-    Exists,
-    F,
-    FilteredRelation,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
     Value,
@@ -34,7 +30,9 @@ from smartoa.accounts.models import Role, User
 from smartoa.accounts.roles import roles_of
 from smartoa.consignes.deadlines import cutoff_for_hlar, hlar_for
 from smartoa.consignes.models import Acknowledgment, Consigne, HlarOverride
-from smartoa.contracts.models import Contract, EligibilityRule
+from smartoa.consignes.queries import with_day_state
+from smartoa.contracts.eligibility import eligible_on
+from smartoa.contracts.models import Contract
 from smartoa.contracts.services import active_token_expiries, eligibility, eligibility_rules_on
 from smartoa.core.clock import now
 from smartoa.core.formats import number_text
@@ -78,40 +76,19 @@ def deadlines_of(day: date) -> Deadlines:
     return Deadlines(day, hlar, cutoff_for_hlar(hlar), HlarOverride.objects.filter(delivery_day=day).first())
 
 
-def eligible_condition(rules: dict[str, EligibilityRule]) -> Q:
-    """The contracts ``contracts.services.eligibility`` finds in scope under ``rules``, as a SQL condition:
-    active, of a sector with a rule, at or above its threshold."""
-    in_scope = Q(pk__in=[])
-    for sector, rule in rules.items():
-        in_scope |= Q(sector=sector, installed_power__gte=rule.min_power_mw)
-    return Q(active=True) & in_scope
-
-
 def board_contracts(day: date, *, locked: bool, state: Status | None = None) -> QuerySet[Any]:
     """The board's contracts for ``day`` (optionally of one ``state``), missing ones first then by id; each with
-    ``version`` (current version number, None when not published) and ``rank`` (its state's place in ORDER).
-    ``locked``: HLAR has passed (what is not acknowledged is then missed)."""
-    acknowledged_current = Acknowledgment.objects.filter(version_id=OuterRef("version_pk"))
-    acknowledged_any = Acknowledgment.objects.filter(consigne_id=OuterRef("day_consigne__id"))
-    whens = [
-        When(version__isnull=True, then=Value(RANK[Status.NOT_PUBLISHED])),
-        When(done=True, then=Value(RANK[Status.DONE])),
-    ]
-    if not locked:
-        whens.append(When(acknowledged=True, then=Value(RANK[Status.VOIDED])))
-    default = RANK[Status.MISSED] if locked else RANK[Status.TO_DO]
-    query = (
-        Contract.objects.annotate(day_consigne=FilteredRelation("consignes", condition=Q(consignes__delivery_day=day)))
-        .annotate(
-            version=F("day_consigne__current_version__number"),
-            version_pk=F("day_consigne__current_version_id"),
-        )
-        .filter(Q(version__isnull=False) | eligible_condition(eligibility_rules_on(day)))
-        .annotate(done=Exists(acknowledged_current), acknowledged=Exists(acknowledged_any))
-        .annotate(rank=Case(*whens, default=Value(default), output_field=IntegerField()))
+    ``version`` (current version number, None when not published), ``day_state`` (``consignes.queries
+    .with_day_state``) and ``rank`` (its state's place in ORDER). ``locked``: HLAR has passed (what is not
+    acknowledged is then missed). The board's scope: every contract eligible on the day (``contracts.eligibility``)
+    and every contract that has a consigne that day."""
+    query = with_day_state(Contract.objects.all(), day, locked=locked).filter(
+        Q(version__isnull=False) | eligible_on(day)
     )
+    ranks = [When(day_state=status.value, then=Value(n)) for status, n in RANK.items()]
+    query = query.annotate(rank=Case(*ranks, output_field=IntegerField()))
     if state is not None:
-        query = query.filter(rank=RANK[state])
+        query = query.filter(day_state=state.value)
     return query.order_by("rank", "contract_id")
 
 
@@ -234,7 +211,7 @@ def contracts_matching(search: str = "", *, day: date | None = None, eligible: b
             | Q(pk__in=accounts)
         )
     if day is not None and eligible is not None:
-        condition = eligible_condition(eligibility_rules_on(day))
+        condition = eligible_on(day)
         query = query.filter(condition) if eligible else query.exclude(condition)
     return query
 

@@ -15,13 +15,27 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import connection
-from django.db.models import Count, Min, OuterRef, Subquery
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 from smartoa.consignes.deadlines import hlars_for
 from smartoa.consignes.models import Acknowledgment, Consigne, ConsigneVersion
 from smartoa.core.clock import now
 from smartoa.core.sql import chunks, date_column, placeholders
-from smartoa.domain.acknowledgment import DayAcknowledgment, status_of
+from smartoa.domain.acknowledgment import DayAcknowledgment, Status, status_of
 from smartoa.domain.schedule import Period, no_stop_periods, periods_from_json
 
 _CONSIGNE = Consigne._meta.db_table
@@ -231,3 +245,28 @@ def published_days(contract_pk: int, first: date, last: date) -> dict[date, Publ
         schedule = periods_from_json(periods) if has_stop else no_stop_periods(day)
         found[day] = PublishedDay(day, number, n, schedule, rows_of_day, state)
     return found
+
+
+def with_day_state(contracts: QuerySet, day: date, *, locked: bool) -> QuerySet:
+    """``contracts`` annotated with where ``day`` stands for each of them, in the SQL (``status_of``'s rule, for
+    pages that count, filter, order and paginate by it): ``version`` (the current version's number, None when not
+    published), ``version_pk`` and ``day_state`` (a ``domain.acknowledgment.Status`` value). ``locked``: the
+    day's HLAR has passed (what is not acknowledged then is missed)."""
+    acknowledged_current = Acknowledgment.objects.filter(version_id=OuterRef("version_pk"))
+    acknowledged_any = Acknowledgment.objects.filter(consigne_id=OuterRef("day_consigne__id"))
+    whens = [
+        When(version__isnull=True, then=Value(Status.NOT_PUBLISHED.value)),
+        When(done=True, then=Value(Status.DONE.value)),
+    ]
+    if not locked:
+        whens.append(When(acknowledged=True, then=Value(Status.VOIDED.value)))
+    default = Status.MISSED if locked else Status.TO_DO
+    return (
+        contracts.annotate(day_consigne=FilteredRelation("consignes", condition=Q(consignes__delivery_day=day)))
+        .annotate(
+            version=F("day_consigne__current_version__number"),
+            version_pk=F("day_consigne__current_version_id"),
+        )
+        .annotate(done=Exists(acknowledged_current), acknowledged=Exists(acknowledged_any))
+        .annotate(day_state=Case(*whens, default=Value(default.value), output_field=CharField()))
+    )
