@@ -12,6 +12,9 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/login/", RedirectView.as_view(pattern_name="web:login", query_string=True)),
     path("admin/logout/", RedirectView.as_view(pattern_name="web:logout")),
+    # A password is changed on the account's page (checked and audited), not by the admin's unaudited form.
+    path("admin/password_change/", RedirectView.as_view(pattern_name="portal:account")),
+    path("admin/password_change/done/", RedirectView.as_view(pattern_name="portal:account")),
     path("admin/", admin.site.urls),
     path("backoffice/", include("smartoa.backoffice.urls")),
     path("", include("smartoa.web.urls")),

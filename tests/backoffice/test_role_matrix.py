@@ -153,8 +153,9 @@ ROWS: dict[str, Row] = {
     "admin:app_list": row(ADMIN_SEEN, None),
     "admin:login": row((LOGIN, LOGIN, LOGIN, LOGIN, LOGIN), None),  # the portal's login (smartoa/urls.py)
     "admin:logout": row((LOGIN, OK, OK, OK, OK), None),  # the portal's logout
-    "admin:password_change": row((LOGIN, ADMIN_LOGIN, OK, OK, OK), None),
-    "admin:password_change_done": row((LOGIN, ADMIN_LOGIN, OK, OK, OK), None),
+    # The account's page (smartoa/urls.py): a password changes there, checked and audited, for everyone.
+    "admin:password_change": row((LOGIN, OK, OK, OK, OK), None),
+    "admin:password_change_done": row((LOGIN, OK, OK, OK, OK), None),
     "admin:jsi18n": row((LOGIN, ADMIN_LOGIN, OK, OK, OK), None),
     "admin:autocomplete": row((LOGIN, ADMIN_LOGIN, DENIED, DENIED, DENIED), None),
     "admin:view_on_site": row((LOGIN, ADMIN_LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND), None),  # no model has a page

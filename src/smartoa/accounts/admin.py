@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from smartoa.accounts.models import Role, User
+from smartoa.accounts.roles import role_of
 from smartoa.accounts.security import reset_second_factor
 from smartoa.accounts.services import create_account, set_account_active
 from smartoa.core.admin import Operation, ReadOnlyAdmin, ReadOnlyInline, actor_of
@@ -91,12 +92,25 @@ class ResetSecondFactor(Operation):
 
 @admin.register(User)
 class UserAdmin(ReadOnlyAdmin):
-    list_display = ("email", "full_name", "is_staff", "is_active", "must_change_password", "date_joined")
+    list_display = (
+        "email",
+        "full_name",
+        "is_staff",
+        "operator_role",
+        "is_active",
+        "must_change_password",
+        "date_joined",
+    )
     list_filter = ("is_staff", "is_active")
     search_fields = ("email", "full_name")
     exclude = ("password", "user_permissions", "groups")
     inlines = [RoleInline]
     operations = (CreateAccount(), SetAccountActive(), ResetSecondFactor())
+
+    @admin.display(description=_("rôle d'opérateur"))
+    def operator_role(self, obj) -> str:
+        role = role_of(obj)
+        return str(role.label) if role else "—"
 
 
 admin.site.unregister(Group)  # operators' groups are their roles (accounts/roles.py), given by `smartoa operators`

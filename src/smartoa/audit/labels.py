@@ -13,6 +13,7 @@ LABELS = {
     "account.language": _("Langue du compte changée"),
     "account.provisional_password": _("Nouveau mot de passe provisoire envoyé"),
     "account.reset": _("Accès réinitialisé"),
+    "account.role_changed": _("Rôle d'opérateur changé"),
     "account.sessions_ended": _("Autres sessions fermées"),
     "login.password_ok": _("Connexion : mot de passe correct"),
     "login.succeeded": _("Connexion réussie"),
