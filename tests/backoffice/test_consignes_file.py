@@ -191,3 +191,24 @@ def test_a_preview_without_the_kept_file_goes_back_to_the_first_step(operator, c
     assert response.redirect_chain[-1][0] == "/backoffice/publication/file/"
     assert "Cet aperçu a expiré" in response.content.decode()
     assert operator.get("/backoffice/publication/file/publish/").status_code == 302
+
+
+def test_the_rules_a_publication_breaks_are_listed_and_can_be_forced_with_a_reason(operator, contracts, settings):
+    upload = consignes_file(as_json("BOA00001", DAY, stop_periods(DAY)), as_json("BOAOFF", DAY, stop_periods(DAY)))
+    query = preview(operator, upload)
+    settings.SMARTOA_NOW = paris("2026-11-24", "16:10")  # and the day is closed
+    page = operator.get("/backoffice/publication/file/preview/", query)
+    html = page.content.decode()
+    assert "Sans forcer, ce sera refusé :" in html
+    assert "publication et modifications fermées depuis le 24/11/2026 à 16:00" in html
+    assert "BOAOFF" in html and "Publier 2 consignes quand même" in html
+    data = confirm_data(operator, query)
+    response = operator.post("/backoffice/publication/file/publish/", data)
+    assert response.status_code == 400 and Consigne.objects.count() == 0
+    response = operator.post("/backoffice/publication/file/publish/", {**data, "force": "on", "reason": ""})
+    assert response.status_code == 400 and Consigne.objects.count() == 0
+    forced = {**data, "force": "on", "reason": "publication tardive demandée par RTE"}
+    assert operator.post("/backoffice/publication/file/publish/", forced).status_code == 302
+    assert Consigne.objects.count() == 2
+    event = AuditEvent.objects.get(action="consigne.published")
+    assert (event.details["forced"], event.details["force_reason"]) == (True, "publication tardive demandée par RTE")

@@ -226,3 +226,26 @@ def test_a_reader_sees_the_form_but_cannot_publish(client, published):
     assert "Consultation seulement : cette action demande le rôle Opérateur." in html
     response = client.post(URL, windows(("12:00", "13:00"), action="publish", fingerprint="0" * 64))
     assert response.status_code == 403 and ConsigneVersion.objects.count() == 1
+
+
+def test_past_the_cutoff_the_preview_offers_to_force_with_the_reason(operator, published, settings):
+    settings.SMARTOA_NOW = paris("2026-11-24", "16:05")  # past HLAR − 30 min
+    page = operator.post(URL, windows(("12:00", "13:00"), reason="RTE demande l'arrêt"))
+    html = page.content.decode()
+    assert "Sans forcer, ce sera refusé :" in html and "fermées depuis le 24/11/2026 à 16:00" in html
+    assert 'name="force" form="change-form"' in html and "Publier la version v2 quand même" in html
+    fingerprint = page.context["preview"]["fingerprint"]
+    data = windows(("12:00", "13:00"), reason="RTE demande l'arrêt", action="publish", fingerprint=fingerprint)
+    assert operator.post(URL, data).status_code == 400  # not forced: refused
+    blank = {**data, "force": "on", "reason": " "}
+    assert operator.post(URL, blank).status_code == 400 and ConsigneVersion.objects.count() == 1
+    response = operator.post(URL, {**data, "force": "on"})
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="consigne.modified")
+    assert (event.details["forced"], event.details["force_reason"]) == (True, "RTE demande l'arrêt")
+    assert ConsigneVersion.objects.get(number=2).reason == "RTE demande l'arrêt"
+
+
+def test_on_time_there_is_nothing_to_force(operator, published):
+    html = operator.post(URL, windows(("12:00", "13:00"))).content.decode()
+    assert "Sans forcer" not in html and 'name="force"' not in html

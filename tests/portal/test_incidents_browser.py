@@ -14,7 +14,7 @@ from smartoa.audit.models import AuditEvent
 from smartoa.consignes.models import ConsigneVersion
 from smartoa.domain.schedule import no_stop_periods
 from tests.browser import DESKTOP, PHONE, needs_chromium
-from tests.factories import as_json, stop_periods
+from tests.factories import as_json, paris, stop_periods
 from tests.portal.conftest import TOMORROW
 from tests.portal.test_backoffice_browser import operator_browser, portfolio  # noqa: F401  (fixtures)
 
@@ -132,3 +132,22 @@ def test_publish_a_consignes_file_through_its_preview(operator_browser, portfoli
     version = ConsigneVersion.objects.get(contract__contract_id="BOA00003")
     assert version.created_by == "ops@example.org"
     assert AuditEvent.objects.get(action="consigne.published", actor="ops@example.org").ip == "127.0.0.1"
+
+
+@WIDTHS
+def test_a_late_change_forced_with_its_reason(operator_browser, portfolio, width, settings):  # noqa: F811
+    v = operator_browser(width)
+    page = v.page
+    settings.SMARTOA_NOW = paris("2026-11-24", "16:10")  # past the 25th's cut-off (16:00)
+    v.go("/backoffice/publication/modify/BOA00001/2026-11-25/")
+    page.get_by_label("Fin — fenêtre 1").fill("16:00")
+    page.get_by_label("Motif de la modification").fill("Demande de RTE après la limite")
+    page.get_by_role("button", name="Voir l'aperçu").click()
+    page.wait_for_selector("#apercu")
+    assert "Sans forcer, ce sera refusé" in page.locator(".alert.warning.force").inner_text()
+    v.check_page("bo-change-force")
+    page.get_by_label("Forcer la modification malgré ces règles").check()
+    page.get_by_role("button", name="Publier la version v2 quand même").click()
+    page.wait_for_selector(".messages")
+    assert "version 2 publiée (Arrêt 11:55–16:00)" in page.locator(".messages").inner_text()
+    assert AuditEvent.objects.get(action="consigne.modified").details["forced"] is True

@@ -4,7 +4,8 @@ written, as a generation from prices is (``generation.py``). Callers own the tra
 ``plan_file`` reads and checks the file (every bad document named, nothing kept) and says what publishing it
 would do: the consignes by identical schedule, the contracts excluded by hand, those already published that
 day, those not eligible that day (with the reason). ``publish_file_plan`` publishes it through
-``services.publish`` — the service of ``smartoa consignes publish``.
+``services.publish`` — the service of ``smartoa consignes publish``, whose rules (``rules.py``) the plan lists
+when they would refuse it unless forced.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from datetime import date
 
 from django.utils.translation import gettext_noop
 
+from smartoa.consignes.deadlines import hlars_for
 from smartoa.consignes.models import Consigne
-from smartoa.consignes.rules import Force
+from smartoa.consignes.rules import Force, rule_problems
 from smartoa.consignes.services import Published, load_documents, publish
 from smartoa.contracts.models import Contract
 from smartoa.contracts.services import NotEligible, contracts_by_id, eligibility, eligibility_rules_on
-from smartoa.domain.errors import InvalidInput, NotFound
+from smartoa.core.clock import now
+from smartoa.domain.errors import InvalidInput, NotFound, UserError
 from smartoa.domain.schedule import ConsigneDocument, Period
 
 
@@ -55,6 +58,7 @@ class FilePlan:
     excluded: list[str] = field(default_factory=list)
     already_published: list[ConsigneDocument] = field(default_factory=list)
     ineligible: list[Ineligible] = field(default_factory=list)
+    refusals: list[UserError] = field(default_factory=list)  # the rules a publication now breaks (``rules.py``)
 
     @property
     def chosen(self) -> list[ConsigneDocument]:
@@ -118,6 +122,8 @@ def plan_file(text: str, *, exclude=()) -> FilePlan:
         reason = eligibility(contract, d.delivery_day, rules[d.delivery_day])
         if reason is not None:
             plan.ineligible.append(Ineligible(d, reason))
+    pairs = [(contracts[d.contract_id], d.delivery_day) for d in chosen]
+    plan.refusals = rule_problems(pairs, hlars_for(days), now()) if pairs else []
     return plan
 
 

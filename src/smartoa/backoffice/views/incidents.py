@@ -1,7 +1,9 @@
 """An incident change to one published consigne, in a form: the current version's stop windows pre-filled, the
 operator adds, moves or removes windows, gives the reason, sees a preview (the new version's timeline and its
 difference with the current one) and publishes it through ``consignes.services.modify`` — the service of
-``smartoa consignes modify`` and of the file upload, with its deadline, checks and audit."""
+``smartoa consignes modify`` and of the file upload, with its deadline, checks and audit. The preview lists the
+rules the change would break (``consignes.rules``) and offers to force it, the change's reason kept as the
+force's."""
 
 from __future__ import annotations
 
@@ -25,11 +27,14 @@ from smartoa.backoffice.consigne_forms import (
     with_added_row,
 )
 from smartoa.backoffice.queries import deadlines_of
+from smartoa.consignes.deadlines import hlars_for
 from smartoa.consignes.models import ConsigneVersion
 from smartoa.consignes.queries import current_version
+from smartoa.consignes.rules import forced, rule_problems
 from smartoa.consignes.services import modify
 from smartoa.contracts.models import Contract
 from smartoa.contracts.services import get_contract
+from smartoa.core.clock import now
 from smartoa.domain.calendar import day_length, parse_day
 from smartoa.domain.errors import UserError
 from smartoa.domain.schedule import ConsigneDocument, periods_from_json
@@ -102,11 +107,13 @@ class ChangeView(StaffView):
             return self.page(request, contract, version, formset, reason, preview=preview)
         try:
             staging.check_unchanged(request.POST.get("fingerprint", ""), fingerprint)
+            force = forced(request.POST.get("force") == "on", reason.cleaned_data["reason"])
             with operator_write(request):
                 (new,) = modify(
                     [ConsigneDocument(contract.contract_id, day, periods)],
                     reason=reason.cleaned_data["reason"],
                     actor=actor(request),
+                    force=force,
                 )
         except UserError as exc:
             error = user_message(exc)
@@ -140,6 +147,7 @@ class ChangeView(StaffView):
                 "timeline": timeline(day, preview["periods"]),
                 "difference": difference(day, current, preview["periods"]),
                 "number": version.number + 1,
+                "refusals": rule_problems([(contract, day)], hlars_for([day]), now()),
             }
         context = self.context(
             contract=contract,
