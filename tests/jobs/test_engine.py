@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.utils import translation
 from huey.storage import RedisStorage
 
 from smartoa.jobs.engine import SCHEDULED, LazyPostgresStorage, LazySqliteStorage, _crontab, build
@@ -125,7 +126,11 @@ def test_job_states_say_which_job_is_late():
     assert (
         not deliver.late and deliver.last_outcome == "succeeded" and deliver.last_success == NOW - timedelta(minutes=1)
     )
-    assert deliver.label == "Envoi des e-mails et webhooks" and deliver.every == timedelta(minutes=1)
+    assert deliver.every == timedelta(minutes=1)
+    with translation.override("fr"):  # the label is the operators' French, translated when shown
+        assert str(deliver.label) == "Envoi des e-mails et webhooks"
+    with translation.override("en"):
+        assert str(deliver.label) == "Sending e-mails and webhooks"
     assert reminders.late and reminders.last_outcome == "failed"  # no success within 2 minutes
     assert reminders.last_success == NOW - timedelta(minutes=3) and reminders.last_run.outcome == "failed"
     assert not tokens.late
