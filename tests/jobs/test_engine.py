@@ -182,3 +182,15 @@ def test_production_refuses_the_in_memory_sender():
         "check", **SECURE, SMARTOA_JOBS_URL="redis://127.0.0.1:6379/0", SMARTOA_OPERATOR_EMAILS="a@b.fr, C@D.fr"
     )
     assert good.returncode == 0, good.stderr
+
+
+def test_services_queue_tasks_by_name_and_each_name_is_one_task():
+    """A service queues its work by name (jobs.engine.queue_task) without importing the jobs module that imports
+    it; the names registered are the features' tasks, and a second task cannot take a name already used."""
+    from smartoa.billing.requests import COMPLIANCE
+    from smartoa.jobs.engine import QUEUED, task
+    from smartoa.notifications.outbox import DELIVER_SOON
+
+    assert {COMPLIANCE, DELIVER_SOON} <= set(QUEUED)
+    with pytest.raises(ValueError, match="two queued tasks"):
+        task(name=DELIVER_SOON)(lambda: None)

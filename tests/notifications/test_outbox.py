@@ -199,13 +199,14 @@ def test_a_publication_queues_its_emails_and_its_webhook_calls_as_two_tasks(
 ):
     from smartoa.consignes.services import publish
     from smartoa.domain.schedule import ConsigneDocument
-    from smartoa.notifications import jobs
+    from smartoa.jobs.engine import QUEUED
+    from smartoa.notifications.outbox import DELIVER_SOON
 
     one, two, _ = contracts
     with transaction.atomic():
         set_webhook(one, "https://hooks.example.fr/smartoa", actor="test")
     queued = []
-    monkeypatch.setattr(jobs, "deliver_soon", queued.append)  # what the queue receives, not run here
+    monkeypatch.setitem(QUEUED, DELIVER_SOON, queued.append)  # what the queue receives, not run here
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         publish([ConsigneDocument(c.contract_id, DAY, stop_periods(DAY)) for c in (one, two)], actor="test")
     by_kind = {outbox(delivery_id=ids[0])[0].kind: ids for ids in queued}

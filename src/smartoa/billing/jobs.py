@@ -3,14 +3,12 @@ each run recorded as a job run too."""
 
 from __future__ import annotations
 
-from smartoa.billing.requests import execute
+from smartoa.billing.requests import COMPLIANCE, execute
 from smartoa.jobs.engine import task
 from smartoa.jobs.runs import recorded
 
-COMPLIANCE = "billing.compliance"
 
-
-@task()
+@task(name=COMPLIANCE)
 def compute_compliance(request_pk: int) -> None:
     """Run the queued compliance request ``request_pk`` (its state, progress and outcome are on the request)."""
     with recorded(COMPLIANCE) as counts:

@@ -25,12 +25,14 @@ from smartoa.core.clock import now
 from smartoa.domain.calendar import iso, parse_instant
 from smartoa.domain.curves import month_days
 from smartoa.domain.errors import Conflict, NotFound, UserError
+from smartoa.jobs.engine import queue_task
 
 log = logging.getLogger(__name__)
 
 State = ComplianceRequest.State
 # A pending request that has not moved for this long was abandoned (its worker stopped or was killed, or its job
 # was lost): it is recorded as failed when the month is asked for again.
+COMPLIANCE = "billing.compliance"  # the queued task that runs a request (billing/jobs.py), and its job runs
 ABANDONED_AFTER = timedelta(minutes=30)
 
 
@@ -63,9 +65,7 @@ def request_run(month: date, *, actor: str, queue: bool = True) -> ComplianceReq
         raise _pending(pending) from None
     record("compliance.requested", actor=actor, month=f"{first:%Y-%m}", request=request.pk)
     if queue:
-        from smartoa.billing.jobs import compute_compliance
-
-        transaction.on_commit(lambda: compute_compliance(request.pk), robust=True)
+        transaction.on_commit(lambda: queue_task(COMPLIANCE, request.pk), robust=True)
     return request
 
 

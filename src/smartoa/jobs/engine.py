@@ -130,14 +130,30 @@ def _fresh_connections(func: Callable) -> Callable:
     return run
 
 
-def task(**options) -> Callable[[Callable], Any]:
+QUEUED: dict[str, Any] = {}  # the queued tasks by name, for queue_task()
+
+
+def task(name: str | None = None, **options) -> Callable[[Callable], Any]:
     """Register ``func`` as queued work: calling the returned wrapper queues a run for the worker (at once in
-    immediate mode); ``.call_local(...)`` runs it in the caller. ``options`` are Huey's (retries, …)."""
+    immediate mode); ``.call_local(...)`` runs it in the caller. With a ``name``, a service queues it by that name
+    (``queue_task``) without importing the feature's ``jobs.py``, which imports the service. ``options`` are Huey's
+    (retries, …)."""
 
     def register(func: Callable) -> Any:
-        return huey.task(**options)(_fresh_connections(func))
+        queued = huey.task(**options)(_fresh_connections(func))
+        if name is not None:
+            if name in QUEUED:
+                raise ValueError(f"two queued tasks are named {name!r}")
+            QUEUED[name] = queued
+        return queued
 
     return register
+
+
+def queue_task(name: str, *args: Any) -> None:
+    """Queue a run of the task registered as ``name`` (every feature's ``jobs.py`` is imported when the apps are
+    ready, ``jobs/apps.py``): how a service hands work to the worker."""
+    QUEUED[name](*args)
 
 
 def _crontab(every: timedelta):

@@ -13,7 +13,7 @@ from smartoa.domain.calendar import local_day_of
 from smartoa.jobs.engine import scheduled, stopping, task
 from smartoa.jobs.runs import recorded
 from smartoa.notifications.delivery import deliver_due
-from smartoa.notifications.outbox import purge
+from smartoa.notifications.outbox import DELIVER_SOON, purge
 from smartoa.notifications.preferences import purge_reminders
 
 DELIVER = "notifications.deliver"
@@ -25,7 +25,7 @@ def deliver(counts: dict) -> None:
     counts.update(deliver_due(should_stop=stopping.is_set))
 
 
-@task()
+@task(name=DELIVER_SOON)
 def deliver_soon(delivery_ids: list[str]) -> None:
     """Queued after the commit of a change that wrote these messages to the outbox: deliver them at once rather
     than at the next periodic run."""

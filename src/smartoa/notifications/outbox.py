@@ -28,6 +28,7 @@ from django.utils import translation
 from smartoa.accounts.models import Role, User
 from smartoa.core.clock import now
 from smartoa.core.sql import chunks, insert_rows
+from smartoa.jobs.engine import queue_task
 from smartoa.notifications.models import OutboxMessage, Webhook
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class Draft:
     delivery_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
+DELIVER_SOON = "notifications.deliver_soon"  # the queued task that delivers messages just written (jobs.py)
 _PLAIN = (str, int, float, bool, type(None))
 
 
@@ -249,12 +251,9 @@ class _Kick:
         self.ids: dict[str, list[str]] = defaultdict(list)
 
     def __call__(self) -> None:
-        # The queued task lives with the other jobs; imported here so that this service does not import the edge.
-        from smartoa.notifications.jobs import deliver_soon
-
         for ids in self.ids.values():
             try:
-                deliver_soon(ids)
+                queue_task(DELIVER_SOON, ids)
             except Exception:  # the queue may be unreachable: the periodic delivery sends them within a minute
                 logger.warning(
                     "could not queue the outbox delivery; the periodic run will send the messages", exc_info=True
