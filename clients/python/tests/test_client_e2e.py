@@ -20,6 +20,7 @@ from tests.factories import make_token, modify_day, periods_with, publish_day, s
 from client_platform import Watch, client_env, python_command, run_client, start_platform, wait_until, write_config
 from smartoa.consignes.acknowledgments import acknowledgment_state
 from smartoa.domain.calendar import PARIS
+from smartoa_client.api import Client
 
 pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
 
@@ -81,6 +82,12 @@ def test_a_fleet_is_fetched_concurrently_and_every_version_is_kept(platform, fle
     assert [r[5] for r in kept if r[0] == "BOA00001"] == [served.content]  # the bytes as the server sent them
 
     assert "v1 unchanged" in run_client(config, "fetch", "--contract", "BOA00001", tokens=tokens).stdout
+
+    with Client(platform.url, tokens["BOA00001"], contract="BOA00001") as client:  # cheap polling: 304
+        first = client.latest()
+        assert first.etag and first.consigne is not None
+        again = client.latest(etag=first.etag)
+        assert again.not_modified and again.consigne is None and again.raw == b""
     modify_day(fleet["BOA00001"][0], day, periods_with(day, [(paris(day, 9), paris(day, 10), 1.0)]))
     done = run_client(config, "fetch", "--json", tokens=tokens)
     assert done.returncode == 0, done.stderr
