@@ -73,6 +73,7 @@ def test_deadline_to_the_minute(caller, wsgi, settings, now, status):
         assert response.json() == {
             "error": "deadline_passed",
             "message": "acknowledgments for 2025-09-22 closed at HLAR 2025-09-21T16:30:00+02:00",
+            "request_id": response.headers["x-request-id"],
         }
         assert get(wsgi, headers).json()["locked"] is True
 

@@ -168,7 +168,8 @@ def test_user_errors_are_mapped_by_code(wsgi, headers, monkeypatch, error, statu
     monkeypatch.setattr("smartoa.api.acquiescement.acknowledgment_state", refuse)
     response = wsgi("GET", "/api/v1/acquiescement", headers=headers, query="application_date=2025-09-22")
     assert_json_error(response, status, error.code)
-    assert response.json()["message"] == str(error) and "request_id" not in response.json()
+    assert response.json()["message"] == str(error)
+    assert response.json()["request_id"] == response.headers["x-request-id"]
 
 
 def test_no_database_error_is_disguised_as_bad_input(wsgi, headers, monkeypatch):

@@ -14,10 +14,11 @@ from smartoa.core.clock import now
 DESCRIPTION = """Consignes d'effacement and acquiescements of the calling contract.
 
 Every call carries the contract's token (`Authorization: Bearer <token>`); in production it must come from an
-address declared for the contract. Errors are `{"error": code, "message": text}`: 401 token missing, unknown,
-expired or revoked; 403 address not declared; 404 nothing published; 409 deadline passed or stale version;
-422 malformed input; 429 too many refused calls from the address (`Retry-After`); 503 temporarily unavailable
-(`Retry-After`). Server errors (5xx) carry a `request_id`, also in the `X-Request-ID` header of every answer.
+address declared for the contract. Errors are `{"error": code, "message": text, "request_id": id}`: 401 token
+missing, unknown, expired or revoked; 403 address not declared; 404 nothing published; 409 deadline passed or
+stale version; 422 malformed input; 429 too many refused calls from the address (`Retry-After`); 503
+temporarily unavailable (`Retry-After`). Every error's `request_id` is also the `X-Request-ID` header of its
+answer (every answer has one): quote it when asking about a call.
 
 In a consigne, `value` 1.0 means stop production (effacement) during the period, 0.0 no stop."""
 
@@ -39,7 +40,7 @@ class ContractToken(HttpBearer):
 
 api = NinjaAPI(
     title="SMART OA API",
-    version="1",
+    version="1.0.0",
     description=DESCRIPTION,
     urls_namespace="api_v1",
     auth=ContractToken(),

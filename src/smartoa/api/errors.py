@@ -1,12 +1,13 @@
-"""Errors at the API's edge, mapped once: every refusal is ``{"error": code, "message": text}`` with the status of
-its code, and every answer under ``/api/`` is JSON, whatever produced it.
+"""Errors at the API's edge, mapped once: every refusal is ``{"error": code, "message": text, "request_id": id}``
+with the status of its code (the request id is the response's ``X-Request-ID``), and every answer under
+``/api/`` is JSON, whatever produced it.
 
 - ``UserError`` (raised by services and domain parsers): the status of its ``code`` (``STATUS``).
 - ``ApiError``: the API's own refusals (authentication 401/403, rate limit 429, outage 503) with their headers.
 - A database that cannot be reached, or does not answer in time: 503 with ``Retry-After``, the outage logged
   once (``core/outage.py``), not per request.
 - Anything else is a bug: Django logs it with its traceback (``django.request``) and ``JsonErrorsMiddleware`` turns
-  its HTML 500 into JSON carrying the request id, as it does for Django's and django-ninja's other non-JSON
+  its HTML 500 into JSON, as it does for Django's and django-ninja's other non-JSON
   answers under ``/api/`` (unknown path or trailing slash 404, wrong method 405, bad Host 400).
 
 The hot path (``hotpath.py``) answers before Django with the same bodies (``error_body``).
@@ -52,8 +53,8 @@ CODE_OF_STATUS = {
 
 
 class ApiError(Exception):
-    """An API refusal, rendered as ``{"error": code, "message": text}`` with ``status`` and ``headers``.
-    ``contract`` (pk, contract id), when known, is for the refusal's audit only, never shown."""
+    """An API refusal, rendered as ``{"error": code, "message": text, "request_id": id}`` with ``status`` and
+    ``headers``. ``contract`` (pk, contract id), when known, is for the refusal's audit only, never shown."""
 
     def __init__(
         self,
@@ -75,9 +76,10 @@ def status_of(error: UserError) -> int:
 
 
 def error_body(status: int, code: str, message: str) -> bytes:
-    """The JSON body of an error; a server error (5xx) also carries the request id, to quote when reporting it."""
+    """The JSON body of an error: ``{"error", "message", "request_id"}``; the request id (the response's
+    ``X-Request-ID``) is there in every error, to quote when asking about it (left out only outside a request)."""
     payload = {"error": code, "message": message}
-    if status >= 500 and (request_id := current_request_id()):
+    if request_id := current_request_id():
         payload["request_id"] = request_id
     return json.dumps(payload, ensure_ascii=False).encode()
 

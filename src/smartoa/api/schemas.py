@@ -35,7 +35,9 @@ IsoDateTime = Annotated[
 class ErrorOut(Schema):
     error: str = Field(description="stable code: missing_token, unknown_token, ip_not_allowed, not_found, …")
     message: str = Field(description="human-readable explanation")
-    request_id: str | None = Field(None, description="server errors (5xx) only: quote it when reporting one")
+    request_id: str | None = Field(
+        None, description="the request's id, also in the X-Request-ID header: quote it when asking about an answer"
+    )
 
 
 class PeriodOut(Schema):

@@ -24,6 +24,7 @@ from smartoa.core.clock import now
 from smartoa.core.sql import chunks
 from smartoa.domain.errors import InvalidInput, NotFound
 from smartoa.domain.text import is_contract_id
+from smartoa.notifications.eventlog import access_changed
 
 MAX_SELECTION = 20_000  # more than any account holds; refused beyond, before any query
 
@@ -105,6 +106,7 @@ def remove_address(user, contract_ids: Iterable[str], address: str, *, ip: str |
     removed = [c for c in contracts if c.contract_id in allowing]
     for part in chunks([c.pk for c in removed]):
         AllowedIP.objects.filter(contract_id__in=part, address=change.address).delete()
+    access_changed([c.pk for c in removed], "ip.removed")
     events = [{"contract": c, "user": user, "ip": ip, "addresses": [change.address], "bulk": True} for c in removed]
     record_many("ip.removed", events, actor=user.email)
     return change
@@ -134,6 +136,7 @@ def issue_tokens(user, contract_ids: Iterable[str], *, ip: str | None = None) ->
         active = ApiToken.objects.filter(contract_id__in=part, revoked_at__isnull=True)
         replaced.update(active.values_list("contract_id", flat=True))
         active.update(revoked_at=moment)
+    access_changed(replaced, "token.revoked")
     plains = {c.pk: new_token() for c in contracts}
     ApiToken.objects.bulk_create(
         [

@@ -116,6 +116,11 @@ class ApiToken(models.Model):
         null=True, blank=True, verbose_name=_("adresse de la dernière utilisation")
     )
     created_by = models.CharField(max_length=200, blank=True, verbose_name=_("créé par"))
+    # The last event stream opened with the token (``smartoa stream``), written at most once a minute.
+    last_stream_at = models.DateTimeField(null=True, blank=True, verbose_name=_("dernière connexion au flux"))
+    last_stream_ip = models.GenericIPAddressField(
+        null=True, blank=True, verbose_name=_("adresse de la dernière connexion au flux")
+    )
 
     class Meta:
         verbose_name = _("jeton API")

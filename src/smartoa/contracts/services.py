@@ -21,6 +21,7 @@ from smartoa.core.sql import chunks
 from smartoa.domain.calendar import check_day_range
 from smartoa.domain.errors import Conflict, InvalidInput, NotFound
 from smartoa.domain.text import check_text, is_contract_id
+from smartoa.notifications.eventlog import access_changed
 from smartoa.notifications.preferences import clear_addresses
 
 # --- lookups ----------------------------------------------------------------------------------------------
@@ -54,6 +55,7 @@ def set_active(contract: Contract, active: bool, *, actor: str) -> bool:
     contract.save(update_fields=["active", "updated_at"])
     record("contract.activated" if active else "contract.deactivated", actor=actor, contract=contract)
     if not active:
+        access_changed([contract.pk], "contract.deactivated")
         revoke_tokens(contract, actor=actor)
         clear_ips(contract, actor=actor)
     return True
@@ -77,6 +79,8 @@ def issue_token(contract: Contract, *, actor: str, ip: str | None = None) -> tup
     """Revoke the contract's active token (if any) and create a new one. Returns the plain token (shown once)."""
     moment = now()
     revoked = ApiToken.objects.filter(contract=contract, revoked_at__isnull=True).update(revoked_at=moment)
+    if revoked:
+        access_changed([contract.pk], "token.revoked")
     plain = new_token()
     token = ApiToken.objects.create(
         contract=contract,
@@ -95,6 +99,7 @@ def revoke_tokens(contract: Contract, *, actor: str, ip: str | None = None) -> i
     count = ApiToken.objects.filter(contract=contract, revoked_at__isnull=True).update(revoked_at=now())
     if count:
         record("token.revoked", actor=actor, contract=contract, ip=ip, count=count)
+        access_changed([contract.pk], "token.revoked")
     return count
 
 
@@ -160,6 +165,7 @@ def remove_ips(contract: Contract, addresses: list[str], *, actor: str, ip: str 
         )
     AllowedIP.objects.filter(contract=contract, address__in=wanted).delete()
     record("ip.removed", actor=actor, contract=contract, ip=ip, addresses=wanted)
+    access_changed([contract.pk], "ip.removed")
     return wanted
 
 
@@ -168,6 +174,7 @@ def clear_ips(contract: Contract, *, actor: str) -> int:
     count, _ = AllowedIP.objects.filter(contract=contract).delete()
     if count:
         record("ip.cleared", actor=actor, contract=contract, count=count)
+        access_changed([contract.pk], "ip.removed")
     return count
 
 

@@ -145,6 +145,7 @@ def send(messages: Sequence[OutboxMessage], chosen: dict[str, Sender]) -> list[O
                 subject=subject,
                 body=body,
                 delivery_id=str(message.delivery_id),
+                event_id=message.event_record_id,
                 secret=webhook.secret if webhook is not None else "",
             )
         )

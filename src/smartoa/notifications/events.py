@@ -1,4 +1,6 @@
-"""The outbox messages of the consigne, reminder and token events: what each event sends to whom.
+"""The outbox messages of the consigne, reminder and token events: what each event sends to whom. The consigne,
+HLAR and token-expiry events first write their event records (``eventlog.py``, one per change and contract), which
+their e-mails and webhook calls point to and the event stream sends.
 
 - ``consignes_changed``: a consigne published or modified: one e-mail per recipient (an account, or a contract's
   confirmed extra address; ``preferences.consigne_recipients``) listing its contracts' new consignes, one webhook
@@ -27,6 +29,7 @@ from typing import TypeVar
 from smartoa.core.clock import now
 from smartoa.domain.calendar import iso, to_local
 from smartoa.domain.schedule import Period
+from smartoa.notifications.eventlog import EventDraft, write
 from smartoa.notifications.models import Webhook
 from smartoa.notifications.outbox import (
     Draft,
@@ -108,11 +111,19 @@ def per_recipient(pairs: Iterable[tuple[Recipient, T]]) -> dict[Recipient, list[
 
 
 def consignes_changed(event: str, notices: Sequence[ConsigneNotice], *, reason: str = "") -> int:
-    """Messages for ``event`` (``consigne.published`` or ``consigne.modified``, with the change's ``reason``):
-    an e-mail per recipient of the contracts concerned (their accounts, but for a publication those that switched
-    its e-mails off, and their confirmed extra addresses), a webhook call per contract that has one. Returns how
+    """Event records and messages for ``event`` (``consigne.published`` or ``consigne.modified``, with the
+    change's ``reason``): a record per notice (contract and day), an e-mail per recipient of the contracts
+    concerned (their accounts, but for a publication those that switched its e-mails off, and their confirmed
+    extra addresses; it points to the record when it tells one), a webhook call per contract that has one. Returns how
     many messages were written; contracts without recipients or webhook cost a few lookups."""
     pks = {notice.contract_pk for notice in notices}
+    records = dict(
+        zip(
+            ((n.contract_pk, n.day) for n in notices),
+            write([EventDraft(event, n.contract_pk, n.day, n.version) for n in notices]),
+            strict=True,
+        )
+    )
     recipients = consigne_recipients(pks, publication=event != "consigne.modified")
     hooks = active_webhooks(pks)
     grouped = per_recipient(
@@ -125,8 +136,13 @@ def consignes_changed(event: str, notices: Sequence[ConsigneNotice], *, reason: 
         contracts = {n.contract_pk for n in items}
         context = {"items": [_item(n) for n in items], "reason": reason, "count": len(items), "extra": recipient.extra}
         about = next(iter(contracts)) if len(contracts) == 1 else None
-        messages.append(email(kind, recipient, context, event=event, contract=about))
-    messages += [webhook_call(event, hooks[n.contract_pk], n.document) for n in notices if n.contract_pk in hooks]
+        record = records[items[0].contract_pk, items[0].day] if len(items) == 1 else None
+        messages.append(email(kind, recipient, context, event=event, contract=about, record=record))
+    messages += [
+        webhook_call(event, hooks[n.contract_pk], n.document, record=records[n.contract_pk, n.day])
+        for n in notices
+        if n.contract_pk in hooks
+    ]
     return enqueue(messages)
 
 
@@ -142,10 +158,19 @@ class HlarChange:
 
 
 def hlar_changed(change: HlarChange, contracts: Sequence[tuple[int, str, str]]) -> int:
-    """Tell the contracts ``(pk, id, label)`` that ``change.day``'s HLAR moved: one e-mail per recipient (every
+    """Tell the contracts ``(pk, id, label)`` that ``change.day``'s HLAR moved: an event record per contract, one
+    e-mail per recipient (every
     active account of the contracts and their confirmed extra addresses) naming its contracts, one ``hlar.changed``
     webhook call per contract that has one. Returns how many messages were written."""
     pks = {pk for pk, _, _ in contracts}
+    moved = {"hlar": iso(change.hlar), "previous_hlar": iso(change.previous)}
+    records = dict(
+        zip(
+            (pk for pk, _, _ in contracts),
+            write([EventDraft("hlar.changed", pk, change.day, data=moved) for pk, _, _ in contracts]),
+            strict=True,
+        )
+    )
     recipients = consigne_recipients(pks, publication=False)
     hooks = active_webhooks(pks)
     grouped = per_recipient(
@@ -163,7 +188,8 @@ def hlar_changed(change: HlarChange, contracts: Sequence[tuple[int, str, str]]) 
             "extra": recipient.extra,
         }
         about = items[0][0] if len(items) == 1 else None
-        messages.append(email("hlar_changed", recipient, context, event="hlar.changed", contract=about))
+        record = records[about] if about is not None else None
+        messages.append(email("hlar_changed", recipient, context, event="hlar.changed", contract=about, record=record))
     for pk, contract_id, _ in contracts:
         if pk in hooks:
             body = {
@@ -175,7 +201,7 @@ def hlar_changed(change: HlarChange, contracts: Sequence[tuple[int, str, str]]) 
                 "change_deadline": iso(change.cutoff),
                 "sent_at": iso(now()),
             }
-            messages.append(webhook_call("hlar.changed", hooks[pk], json.dumps(body)))
+            messages.append(webhook_call("hlar.changed", hooks[pk], json.dumps(body), record=records[pk]))
     return enqueue(messages)
 
 
@@ -246,8 +272,20 @@ class TokenWarning:
 
 
 def token_expiring(warnings: Sequence[TokenWarning]) -> int:
-    """E-mail each account of the tokens' contracts, once per token, threshold and account (dedupe key). Returns
-    how many e-mails were written."""
+    """An event record per token and threshold, and an e-mail to each account of the tokens' contracts, once per
+    token, threshold and account (dedupe keys). Returns how many e-mails were written."""
+    records = write(
+        [
+            EventDraft(
+                "token.expiring",
+                w.contract_pk,
+                data={"token_prefix": w.prefix, "expires_at": iso(w.expires_at)},
+                key=f"token.expiring:{w.token_pk}:{w.days}",
+            )
+            for w in warnings
+        ]
+    )
+    record_of = {(w.token_pk, w.days): pk for w, pk in zip(warnings, records, strict=True)}
     recipients = accounts_of(w.contract_pk for w in warnings)
     wanted = [
         (warning, recipient, f"token.expiring:{warning.token_pk}:{warning.days}:{recipient.email}")
@@ -263,6 +301,7 @@ def token_expiring(warnings: Sequence[TokenWarning]) -> int:
             event="token.expiring",
             contract=warning.contract_pk,
             dedupe_key=key,
+            record=record_of[warning.token_pk, warning.days],
         )
         for warning, recipient, key in wanted
         if key not in taken

@@ -1,5 +1,5 @@
 """The outbox's jobs: delivery every minute and right after each change that writes messages, and the purge of
-old delivered and failed messages (and of the notes of old reminders)."""
+old delivered and failed messages, old event records and the notes of old reminders."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from smartoa.domain.calendar import local_day_of
 from smartoa.jobs.engine import scheduled, stopping, task
 from smartoa.jobs.runs import recorded
 from smartoa.notifications.delivery import deliver_due
-from smartoa.notifications.outbox import DELIVER_SOON, purge
+from smartoa.notifications.outbox import DELIVER_SOON, purge, purge_events
 from smartoa.notifications.preferences import purge_reminders
 
 DELIVER = "notifications.deliver"
@@ -35,8 +35,9 @@ def deliver_soon(delivery_ids: list[str]) -> None:
 
 @scheduled("notifications.purge", label=gettext_lazy("Purge du journal des envois"), every=timedelta(days=1))
 def purge_old(counts: dict) -> None:
-    """Delete delivered and failed messages older than SMARTOA_OUTBOX_KEEP_DAYS, and the notes of the reminders
-    sent for delivery days as old."""
+    """Delete delivered and failed messages older than SMARTOA_OUTBOX_KEEP_DAYS, the event records as old (the
+    stream's replay), and the notes of the reminders sent for delivery days as old."""
     before = now() - timedelta(days=settings.SMARTOA_OUTBOX_KEEP_DAYS)
     counts["deleted"] = purge(before)
+    counts["events_deleted"] = purge_events(before)
     counts["reminders_forgotten"] = purge_reminders(local_day_of(before))

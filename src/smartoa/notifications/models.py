@@ -29,14 +29,55 @@ class Webhook(models.Model):
         return f"{self.contract_id} {self.url}"
 
 
+class Event(models.Model):
+    """One change told to a contract, written in the same transaction as the change (``notifications/eventlog.py``):
+    the durable record that feeds the contract's e-mails and webhook calls (``OutboxMessage.event_record``) and its
+    event stream (``smartoa stream``, ``GET /api/v1/events``), whose SSE ``id`` is this row's id. ``day`` and
+    ``version`` are null when they do not apply (``token.expiring``, ``access.changed``); ``data`` holds the extra
+    fields of the event (``hlar``, ``previous_hlar``, ``token_prefix``…). ``access.changed`` is internal: it wakes
+    the stream process to check the contract's open streams again (a token revoked, an address removed) and is
+    never sent. ``key`` makes a periodic event idempotent. Kept as long as the outbox keeps its messages."""
+
+    class Type(models.TextChoices):
+        CONSIGNE_PUBLISHED = "consigne.published", "consigne.published"
+        CONSIGNE_MODIFIED = "consigne.modified", "consigne.modified"
+        HLAR_CHANGED = "hlar.changed", "hlar.changed"
+        TOKEN_EXPIRING = "token.expiring", "token.expiring"
+        ACCESS_CHANGED = "access.changed", "access.changed"
+
+    id = models.BigAutoField(primary_key=True)
+    type = models.CharField(_("type"), max_length=40, choices=Type.choices)
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.CASCADE, related_name="+", verbose_name=_("contrat")
+    )
+    day = models.DateField(_("jour"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), null=True, blank=True)
+    created_at = models.DateTimeField(_("créé le"))
+    data = models.JSONField(_("données"), default=dict, blank=True)
+    key = models.CharField(max_length=200, null=True, blank=True, unique=True, verbose_name=_("clé de dédoublonnage"))
+
+    class Meta:
+        verbose_name = _("événement")
+        verbose_name_plural = _("événements")
+        indexes = [
+            # A stream's replay: the contract's events after an id.
+            models.Index(fields=["contract", "id"], name="event_contract_idx"),
+            models.Index(fields=["created_at"], name="event_created_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.pk} {self.type} {self.contract_id} {self.day or ''}"
+
+
 class OutboxMessage(models.Model):
     """One message to deliver, written in the same transaction as the change that caused it, delivered by the
-    worker (``notifications/delivery.py``): an e-mail to ``recipient`` (its ``template``'s subject and body,
-    rendered by the worker in ``language`` from ``context``, the data of the change as it was written) or a webhook
-    call (``body`` is the JSON posted to the contract's webhook). ``delivery_id`` is the webhook's
-    ``X-SmartOA-Delivery``. A worker claims a message until ``lease_until``; a failed try is retried at
-    ``next_attempt_at`` until ``SMARTOA_OUTBOX_MAX_ATTEMPTS``. The rows of a contract's webhook are its delivery
-    log."""
+        worker (``notifications/delivery.py``): an e-mail to ``recipient`` (its ``template``'s subject and body,
+        rendered by the worker in ``language`` from ``context``, the data of the change as it was written) or a webhook
+        call (``body`` is the JSON posted to the contract's webhook). ``delivery_id`` is the webhook's
+        ``X-SmartOA-Delivery``; ``event`` the kind of event (its name), ``event_record`` the
+    change's durable record. A worker claims a message until ``lease_until``; a failed try is retried at
+        ``next_attempt_at`` until ``SMARTOA_OUTBOX_MAX_ATTEMPTS``. The rows of a contract's webhook are its delivery
+        log."""
 
     class Kind(models.TextChoices):
         EMAIL = "email", _("e-mail")
@@ -60,6 +101,18 @@ class OutboxMessage(models.Model):
     )
     webhook = models.ForeignKey(
         Webhook, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages", verbose_name=_("webhook")
+    )
+    # The event record this message tells (its webhook's X-SmartOA-Event-ID); null for messages that tell no
+    # contract event (account e-mails, reminders) and for an e-mail grouping several contracts' events. The purge
+    # clears it before deleting old events (``outbox.purge``).
+    event_record = models.ForeignKey(
+        Event,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="messages",
+        verbose_name=_("événement enregistré"),
     )
     template = models.CharField(_("modèle"), max_length=40, blank=True)  # notifications/email/<template>/
     language = models.CharField(_("langue"), max_length=5, blank=True)

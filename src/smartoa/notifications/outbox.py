@@ -29,7 +29,7 @@ from smartoa.accounts.models import Role, User
 from smartoa.core.clock import now
 from smartoa.core.sql import chunks, insert_rows
 from smartoa.jobs.engine import queue_task
-from smartoa.notifications.models import OutboxMessage, Webhook
+from smartoa.notifications.models import Event, OutboxMessage, Webhook
 
 logger = logging.getLogger(__name__)
 Email, Call = OutboxMessage.Kind.EMAIL, OutboxMessage.Kind.WEBHOOK
@@ -65,6 +65,7 @@ class Draft:
     sensitive: bool = False
     dedupe_key: str | None = None
     delivery_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    event_record_id: int | None = None  # the change's event record (notifications/eventlog.py), if one
 
 
 DELIVER_SOON = "notifications.deliver_soon"  # the queued task that delivers messages just written (jobs.py)
@@ -140,9 +141,11 @@ def email(
     contract: int | None = None,
     dedupe_key: str | None = None,
     sensitive: bool = False,
+    record: int | None = None,
 ) -> Draft:
     """An e-mail of ``event`` to ``recipient`` (``contract``: the pk it is about, if one), from the template
-    ``kind`` and ``context`` (plain data: strings, numbers, dates, dataclasses and lists of them)."""
+    ``kind`` and ``context`` (plain data: strings, numbers, dates, dataclasses and lists of them); ``record``: the
+    id of the event record it tells."""
     return Draft(
         Email,
         event,
@@ -153,14 +156,15 @@ def email(
         contract_id=contract,
         sensitive=sensitive,
         dedupe_key=dedupe_key,
+        event_record_id=record,
     )
 
 
-def webhook_call(event: str, webhook: Webhook | tuple[int, int, str], body: str) -> Draft:
+def webhook_call(event: str, webhook: Webhook | tuple[int, int, str], body: str, *, record: int | None = None) -> Draft:
     """A webhook call of ``event`` posting ``body`` (JSON text, sent as is) to ``webhook`` (a Webhook or its
-    (pk, contract pk, url))."""
+    (pk, contract pk, url)); ``record``: the id of the event record it tells (its ``X-SmartOA-Event-ID``)."""
     pk, contract_pk, url = (webhook.pk, webhook.contract_id, webhook.url) if isinstance(webhook, Webhook) else webhook
-    return Draft(Call, event, url, body=body, contract_id=contract_pk, webhook_id=pk)
+    return Draft(Call, event, url, body=body, contract_id=contract_pk, webhook_id=pk, event_record_id=record)
 
 
 # --- writing them ---------------------------------------------------------------------------------------------
@@ -178,6 +182,7 @@ _COLUMNS = (
     "sensitive",
     "dedupe_key",
     "delivery_id",
+    "event_record_id",
     "status",
     "attempts",
     "next_attempt_at",
@@ -227,6 +232,7 @@ def enqueue(drafts: Sequence[Draft]) -> int:
             d.sensitive,
             d.dedupe_key,
             uuid_value(d.delivery_id, connection),
+            d.event_record_id,
             pending,
             0,
             at,
@@ -353,4 +359,14 @@ def purge(before) -> int:
     """Delete the delivered and failed messages written before ``before``; returns how many."""
     done = OutboxMessage.objects.filter(created_at__lt=before).exclude(status=OutboxMessage.Status.PENDING)
     count, _ = done.delete()
+    return count
+
+
+def purge_events(before) -> int:
+    """Delete the event records written before ``before`` (kept as long as the outbox keeps its messages): a
+    stream resumed from an older id is told to re-read the days (``stream.reset``). Messages still pending that
+    point to them lose the link first. Returns how many."""
+    old = Event.objects.filter(created_at__lt=before)
+    OutboxMessage.objects.filter(event_record__in=old.values("pk")).update(event_record=None)
+    count, _ = old.delete()
     return count

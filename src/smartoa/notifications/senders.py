@@ -40,6 +40,7 @@ class Outgoing:
     body: str  # the e-mail's text, or the JSON body posted as is
     delivery_id: str
     secret: str = ""  # the webhook's signing secret
+    event_id: int | None = None  # the change's event record (X-SmartOA-Event-ID), if one
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class EmailSender:
                     None,
                     [message.recipient],
                     connection=connection,
-                    headers={"X-SmartOA-Delivery": message.delivery_id, "X-SmartOA-Event": message.event},
+                    headers=_email_headers(message),
                 )
                 sent = connection.send_messages([email])
                 outcomes.append(Outcome(True) if sent else Outcome(False, "refused by the mail server"))
@@ -91,6 +92,13 @@ class EmailSender:
 
     def close(self) -> None:
         pass
+
+
+def _email_headers(message: Outgoing) -> dict[str, str]:
+    headers = {"X-SmartOA-Delivery": message.delivery_id, "X-SmartOA-Event": message.event}
+    if message.event_id is not None:
+        headers["X-SmartOA-Event-ID"] = str(message.event_id)
+    return headers
 
 
 def _closed(connection) -> None:
@@ -135,6 +143,8 @@ class WebhookSender:
             "X-SmartOA-Timestamp": timestamp,
             SIGNATURE_HEADER: sign(message.secret, timestamp, body),
         }
+        if message.event_id is not None:
+            headers["X-SmartOA-Event-ID"] = str(message.event_id)
         try:
             response = self.pool.request(
                 "POST", message.recipient, body=body, headers=headers, redirect=False, preload_content=False
