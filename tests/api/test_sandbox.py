@@ -16,6 +16,7 @@ from smartoa.consignes.models import ConsigneVersion
 from smartoa.consignes.sandbox import request_test_consigne, sandbox_schedule
 from smartoa.domain.errors import NotFound
 from smartoa.domain.windows import clock_text
+from smartoa.notifications.models import Event
 from smartoa.notifications.services import set_webhook
 from tests.factories import PUBLIC_IP, add_account, deliver_outbox, emails, outbox, paris, publish_day
 from tests.notifications.receiver import Receiver, signature_ok
@@ -68,6 +69,9 @@ def test_published_served_and_acknowledged(caller, wsgi):
         {"day": "2026-11-25", "version": 1, "channel": "api"},
     )
 
+    (event,) = Event.objects.filter(contract=contract)  # what the event stream sends
+    assert (event.type, event.day, event.version) == ("consigne.published", TOMORROW, 1)
+
     acknowledged = wsgi(
         "POST", "/api/v1/acquiescement", headers=headers, body=b'{"application_date": "2026-11-25", "version": 1}'
     )
@@ -87,6 +91,8 @@ def test_a_second_call_makes_a_new_version_that_voids_the_acknowledgment(caller,
     assert (state["version"], state["acknowledged"], state["acknowledged_version"]) == (2, False, 1)
     third = ask(wsgi, headers)
     assert third.json()["version"] == 3 and stop_of(third.json())[0][0] == "2026-11-25T12:00:00+01:00"
+    types = Event.objects.order_by("pk").values_list("type", "version")
+    assert list(types) == [("consigne.published", 1), ("consigne.modified", 2), ("consigne.modified", 3)]
     modified = AuditEvent.objects.filter(action="consigne.modified").order_by("pk")
     assert [e.details["sandbox"] for e in modified] == [True, True]
     assert wsgi("GET", "/api/v1/effacement", headers=headers).json()["update_date"] == third.json()["update_date"]
@@ -128,7 +134,8 @@ def test_refused_in_production(caller, wsgi, settings):
         contract.allowed_ips.create(address=PUBLIC_IP)
     refused = ask(wsgi, headers, remote_addr=PUBLIC_IP)
     assert refused.status == 404
-    assert refused.json() == {"error": "not_found", "message": "the sandbox exists in the test environment only"}
+    assert refused.json()["error"] == "not_found"
+    assert refused.json()["message"] == "the sandbox exists in the test environment only"
     assert not ConsigneVersion.objects.exists()
     with pytest.raises(NotFound), transaction.atomic():  # the service refuses too, whatever the door
         request_test_consigne(contract.pk, actor="test", channel="portal")
