@@ -87,8 +87,11 @@ def connected(tmp_path, contract: str) -> bool:
     path = tmp_path / "client.sqlite3"
     if not path.exists():
         return False
-    with sqlite3.connect(path) as db:
-        row = db.execute("SELECT stream_connected_at FROM contracts WHERE contract = ?", (contract,)).fetchone()
+    try:
+        with sqlite3.connect(path) as db:
+            row = db.execute("SELECT stream_connected_at FROM contracts WHERE contract = ?", (contract,)).fetchone()
+    except sqlite3.OperationalError:  # the watch is creating its store
+        return False
     return bool(row and row[0])
 
 
@@ -106,7 +109,9 @@ def test_publication_and_modification_arrive_through_the_stream_and_are_acknowle
     )
     watch = Watch(config, "--ack", tokens={"BOA00001": t1})
     try:
-        wait_until(lambda: connected(tmp_path, "BOA00001") and connected(tmp_path, "BOA00002"), logs=watch.logs)
+        wait_until(
+            lambda: connected(tmp_path, "BOA00001") and connected(tmp_path, "BOA00002"), timeout=60, logs=watch.logs
+        )
         published_at = time.time()
         publish_day(c1, day)
         publish_day(c2, day)
@@ -125,7 +130,8 @@ def test_publication_and_modification_arrive_through_the_stream_and_are_acknowle
         wait_until((tmp_path / f"ok-{day}-v2.json").exists, timeout=20, what="the modification", logs=watch.logs)
         wait_until(lambda: acknowledgment_state(c1, day).acknowledged_version == 2, logs=watch.logs)
     finally:
-        assert watch.stop() == 0, watch.logs()
+        stopped = watch.stop()
+    assert stopped == 0, watch.logs()
     assert not acknowledgment_state(c2, day).acknowledged
     kept = [r for r in receipts(tmp_path) if r[0] == "BOA00001"]
     assert [(r[2], r[3]) for r in kept] == [(1, "stream"), (2, "stream")] and all(r[4] for r in kept)
@@ -140,7 +146,7 @@ def test_the_stream_cut_and_resumed_misses_nothing(platform, make_contract, tmp_
     )
     watch = Watch(config, "--ack", tokens={"BOA00001": token})
     try:
-        wait_until(lambda: connected(tmp_path, "BOA00001"), logs=watch.logs)
+        wait_until(lambda: connected(tmp_path, "BOA00001"), timeout=60, logs=watch.logs)
         publish_day(contract, first)
         wait_until((tmp_path / f"ok-{first}-v1.json").exists, timeout=20, logs=watch.logs)
 
@@ -154,7 +160,8 @@ def test_the_stream_cut_and_resumed_misses_nothing(platform, make_contract, tmp_
             wait_until((tmp_path / name).exists, timeout=60, what=f"{name} after the resume", logs=watch.logs)
         wait_until(lambda: acknowledgment_state(contract, second).acknowledged, logs=watch.logs)
     finally:
-        assert watch.stop() == 0, watch.logs()
+        stopped = watch.stop()
+    assert stopped == 0, watch.logs()
     kept = receipts(tmp_path)
     assert [(r[1], r[2], r[3]) for r in kept] == [
         (first.isoformat(), 1, "stream"),
@@ -178,7 +185,7 @@ def test_the_sandbox_consigne_flows_to_the_watching_client(platform, make_contra
     )
     watch = Watch(config, "--ack", tokens={"BOA00001": token})
     try:
-        wait_until(lambda: connected(tmp_path, "BOA00001"), logs=watch.logs)
+        wait_until(lambda: connected(tmp_path, "BOA00001"), timeout=60, logs=watch.logs)
         done = run_client(config, "sandbox", tokens={"BOA00001": token})
         assert done.returncode == 0, done.stderr
         day = done.stdout.split("test consigne ")[1].split()[0]
@@ -187,4 +194,5 @@ def test_the_sandbox_consigne_flows_to_the_watching_client(platform, make_contra
             lambda: acknowledgment_state(contract, datetime.fromisoformat(day).date()).acknowledged, logs=watch.logs
         )
     finally:
-        assert watch.stop() == 0, watch.logs()
+        stopped = watch.stop()
+    assert stopped == 0, watch.logs()
