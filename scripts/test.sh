@@ -49,8 +49,8 @@ echo "== translations compiled"
 scripts/messages.sh check
 
 echo "== lint (ruff) and types (mypy)"
-.venv/bin/ruff check src tests bench/*
-.venv/bin/ruff format --check --quiet src tests bench/*
+.venv/bin/ruff check src tests bench/* clients/python
+.venv/bin/ruff format --check --quiet src tests bench/* clients/python
 .venv/bin/mypy
 
 echo "== tests on SQLite"

@@ -1,8 +1,10 @@
 """The lean path for ``GET /api/v1/effacement``, polled by every API client.
 
 A WSGI wrapper in front of Django: for that one path it checks the Host header against ALLOWED_HOSTS (as Django
-would), authenticates with one SQL statement and returns the stored JSON bytes of the latest version, without
-Django's request/response machinery or the ORM. Every other request goes to Django unchanged. Its errors are
+would), authenticates with one SQL statement and returns the stored JSON bytes of the latest version, with its
+``ETag`` and ``Last-Modified`` (or ``304 Not Modified`` and no body when the client's ``If-None-Match`` or
+``If-Modified-Since`` says it has that version: ``conditional.py``), without Django's request/response machinery
+or the ORM. Every other request goes to Django unchanged. Its errors are
 those of ``errors.py``: the same bodies, a database outage answered 503 and logged once, a bug answered 500 and
 logged with its traceback and the request id.
 """
@@ -18,6 +20,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.http.request import split_domain_port, validate_host
 
 from smartoa.api.auth import authenticate, caller_ip
+from smartoa.api.conditional import not_modified, validators
 from smartoa.api.errors import ApiError, database_unavailable, error_body
 from smartoa.api.schemas import NOTHING_PUBLISHED_MESSAGE
 from smartoa.core import outage
@@ -31,6 +34,8 @@ _COMMON_HEADERS = [
     ("Cache-Control", "no-store"),
     ("X-Content-Type-Options", "nosniff"),
 ]
+# A 304 carries the validators and the caching rule of the 200 it stands for, no Content-Type and no body.
+_NOT_MODIFIED_HEADERS = [("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")]
 _STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
 DEBUG_HOSTS = [".localhost", "127.0.0.1", "[::1]"]  # Django's own default when DEBUG and no ALLOWED_HOSTS
 
@@ -96,9 +101,16 @@ def effacement_response(environ) -> tuple[int, list[tuple[str, str]], bytes]:
         _discard_connection()
         return _refusal(ApiError(500, "server_error", "internal error; it has been logged (quote the request id)"))
     outage.database.succeeded()
-    if caller.latest_document is None:
+    document, version, at = caller.latest_document, caller.latest_version, caller.latest_at
+    if document is None or version is None or at is None:  # all three or none: a version's row
         return _refusal(NOTHING_PUBLISHED)
-    return 200, _COMMON_HEADERS, caller.latest_document.encode()
+    tags = validators(version, at)
+    if_none_match, if_modified_since = environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")
+    if (if_none_match is not None or if_modified_since) and not_modified(
+        if_none_match, if_modified_since, version, at, now()
+    ):
+        return 304, [*_NOT_MODIFIED_HEADERS, *tags], b""
+    return 200, [*_COMMON_HEADERS, *tags], document.encode()
 
 
 def _discard_connection() -> None:
@@ -120,5 +132,7 @@ class EffacementHotPath:
         if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "GET":
             return self.app(environ, start_response)
         status, headers, body = effacement_response(environ)
-        start_response(_STATUS_LINES[status], [*headers, ("Content-Length", str(len(body)))])
+        if status != 304:  # a 304's Content-Length would have to be the 200's (RFC 9110 §8.6): none is simpler
+            headers = [*headers, ("Content-Length", str(len(body)))]
+        start_response(_STATUS_LINES[status], headers)
         return [body]

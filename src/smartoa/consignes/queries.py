@@ -42,11 +42,13 @@ _CONSIGNE = Consigne._meta.db_table
 _VERSION = ConsigneVersion._meta.db_table
 _ACK = Acknowledgment._meta.db_table
 
-# The stored API document of a contract's latest consigne (greatest day, current version): a scalar subquery
-# for the API's one authentication statement (``api/auth.py``), correlated on ``{contract}``.
-LATEST_DOCUMENT_SQL = (
-    f"(SELECT v.document FROM {_CONSIGNE} k JOIN {_VERSION} v ON v.id = k.current_version_id "
-    "WHERE k.contract_id = {contract} ORDER BY k.delivery_day DESC LIMIT 1)"
+# The current version of a contract's latest consigne (greatest day) as a row ``{alias}`` of the versions' table
+# (its ``document``, ``id`` and ``created_at``; NULLs when nothing is published): a LEFT JOIN for the API's one
+# authentication statement (``api/auth.py``), correlated on ``{contract}``. One index lookup on
+# (contract, delivery_day) for the version's id, then its row by primary key.
+LATEST_VERSION_JOIN = (
+    f"LEFT JOIN {_VERSION} {{alias}} ON {{alias}}.id = (SELECT k.current_version_id FROM {_CONSIGNE} k "
+    "WHERE k.contract_id = {contract} AND k.current_version_id IS NOT NULL ORDER BY k.delivery_day DESC LIMIT 1)"
 )
 
 
