@@ -148,6 +148,8 @@ SMARTOA_TOLERANCE_KWH = _env_float("SMARTOA_TOLERANCE_KWH", 0.0, minimum=0)
 SMARTOA_TOLERANCE_PERCENT = _env_float("SMARTOA_TOLERANCE_PERCENT", 0.0, minimum=0, maximum=100)
 SMARTOA_CURVE_MAX_RATIO = _env_float("SMARTOA_CURVE_MAX_RATIO", 1.5, minimum=1, maximum=100)
 SMARTOA_HISTORY_MAX_DAYS = _env_int("SMARTOA_HISTORY_MAX_DAYS", 366, minimum=1, maximum=36525)
+# Test consignes a contract may ask the sandbox for per hour (test environment only: each one creates a version).
+SMARTOA_SANDBOX_PER_HOUR = _env_int("SMARTOA_SANDBOX_PER_HOUR", 10, minimum=1, maximum=1000)
 # Portal security: idle sessions end; repeated login failures lock the account that failed for a while, and an
 # address only after many more failures across accounts (colleagues behind one company NAT do not lock each other).
 SMARTOA_SESSION_IDLE_MINUTES = _env_int("SMARTOA_SESSION_IDLE_MINUTES", 30, minimum=5, maximum=24 * 60)

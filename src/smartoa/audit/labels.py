@@ -63,6 +63,7 @@ LABELS = {
     # consignes, acknowledgments, curves, compliance
     "consigne.published": _("Consignes publiées"),
     "consigne.modified": _("Consigne modifiée"),
+    "consigne.sandbox": _("Consigne de test demandée (bac à sable)"),
     "consigne.acknowledged": _("Consigne acquiescée"),
     "acknowledgment.reminder": _("Rappel d'acquiescement"),
     "acknowledgment.missing": _("Acquiescements manquants à l'HLAR"),

@@ -8,8 +8,10 @@ Acknowledgments live in ``acknowledgments.py``, HLAR in ``deadlines.py``, genera
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django.db import connection
 from django.utils.translation import gettext_noop
@@ -192,13 +194,15 @@ def publish(
     at: datetime | None = None,
     contracts: dict[str, Contract] | None = None,
     force: Force | None = None,
+    audit_details: Mapping[str, Any] | None = None,
 ) -> list[Published]:
     """Publish first versions of new consignes (bulk). Refuses a day already published (use a modification), an
     unknown contract, and — unless ``force``d with a reason — a day past its change deadline or a contract
     inactive or ineligible on its day (``rules.py``); a forced publication is audited with ``forced: true``.
     ``at`` stamps the versions and is the moment the deadlines are checked at (default: now).
 
-    ``contracts`` (id → Contract) may be given when the caller already holds them. Rows are written with two
+    ``contracts`` (id → Contract) may be given when the caller already holds them; ``audit_details`` are added to
+    the audit record (e.g. ``sandbox``). Rows are written with two
     DB-API ``executemany`` calls, not the ORM: publication for every contract must stay within a small factor
     of a bare bulk insert (bench/publish). The contracts' accounts and webhooks are told through the outbox
     (bulk inserts, in this transaction).
@@ -243,7 +247,14 @@ def publish(
         cursor.executemany(_VERSION_INSERT, rows)
         for day in days:  # each new consigne's current version is its first
             cursor.execute(_SET_FIRST_CURRENT, [day_value[day]])
-    record("consigne.published", actor=actor, count=len(rows), days=[str(d) for d in days], **audit)
+    record(
+        "consigne.published",
+        actor=actor,
+        count=len(rows),
+        days=[str(d) for d in days],
+        **audit,
+        **(audit_details or {}),
+    )
     consignes_changed(
         "consigne.published",
         [notice(contracts[d.contract_id], d, 1, factory.document(d), hlars[d.delivery_day]) for d in documents],
@@ -277,7 +288,12 @@ def notice(contract: Contract, doc: ConsigneDocument, number: int, document: str
 
 
 def modify(
-    documents: list[ConsigneDocument], *, reason: str, actor: str, force: Force | None = None
+    documents: list[ConsigneDocument],
+    *,
+    reason: str,
+    actor: str,
+    force: Force | None = None,
+    audit_details: Mapping[str, Any] | None = None,
 ) -> list[ConsigneVersion]:
     """Incident change: a new version (previous number + 1, with ``reason``) of each published consigne.
 
@@ -286,6 +302,7 @@ def modify(
     on the day (``rules.py``; a forced change is audited with ``forced: true``). Locks the consignes
     (acknowledgments wait).
     The contracts' accounts are told by e-mail to acknowledge again, and their webhooks called (outbox).
+    ``audit_details`` are added to each audit record (e.g. ``sandbox``).
     """
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidInput(gettext_noop("a reason is required for an incident change"))
@@ -345,6 +362,7 @@ def modify(
             version=version.number,
             reason=reason,
             **audit,
+            **(audit_details or {}),
         )
     consignes_changed(
         "consigne.modified",

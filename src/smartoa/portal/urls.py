@@ -49,6 +49,11 @@ urlpatterns = [
         name="remove-address",
     ),
     path("contrats/<str:contract_id>/jeton/", api_access.TokenView.as_view(), name="token"),
+    path(
+        "contrats/<str:contract_id>/acces/consigne-de-test/",
+        api_access.SandboxConsigneView.as_view(),
+        name="sandbox-consigne",
+    ),
     path("contrats/<str:contract_id>/jeton/revoquer/", api_access.RevokeTokenView.as_view(), name="revoke-token"),
     path("contrats/<str:contract_id>/webhook/", webhooks.WebhookView.as_view(), name="webhook"),
     path("contrats/<str:contract_id>/webhook/test/", webhooks.TestWebhookView.as_view(), name="webhook-test"),

@@ -1,5 +1,6 @@
-"""A contract's API access: the allowed IP addresses (add one; remove one after a warning) and the token
-(generate after a warning that the old one stops at once, shown once with a copy button; revoke)."""
+"""A contract's API access: the allowed IP addresses (add one; remove one after a warning), the token
+(generate after a warning that the old one stops at once, shown once with a copy button; revoke) and, in the test
+environment, the sandbox's button that publishes a test consigne."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from smartoa.audit.services import client_address
+from smartoa.consignes import sandbox
+from smartoa.consignes.deadlines import hlar_for
 from smartoa.contracts.services import (
     add_ips,
     allowed_ips,
@@ -22,8 +27,11 @@ from smartoa.contracts.services import (
     tokens_of,
 )
 from smartoa.core.addresses import client_ip
+from smartoa.core.clock import now
+from smartoa.core.formats import day_text, moment_text
 from smartoa.domain.errors import UserError
 from smartoa.portal.access import contract_for
+from smartoa.web.difference import window_text
 from smartoa.web.messages import user_message
 
 
@@ -55,6 +63,9 @@ def _page(request, holding, form=None, status=200):
         "api_url": f"{settings.BASE_URL}/api/v1/effacement",
         "token_placeholder": _("<VOTRE_JETON>"),
         "tab": "access",
+        "sandbox": sandbox.available(),
+        "sandbox_day": sandbox.next_open_day(now()) if sandbox.available() else None,
+        "sandbox_per_hour": settings.SMARTOA_SANDBOX_PER_HOUR,
     }
     return render(request, "portal/contract/access.html", context, status=status)
 
@@ -140,4 +151,39 @@ class RevokeTokenView(View):
             messages.success(request, _("Jeton révoqué : les appels avec ce jeton sont refusés dès maintenant."))
         else:
             messages.info(request, _("Ce contrat n'avait pas de jeton actif."))
+        return redirect("portal:access", contract_id=contract_id)
+
+
+class SandboxConsigneView(View):
+    """POST: publish a test consigne for the contract (test environment only; 404 in production), then say what
+    was published, for which day, where it flows and that it must be acknowledged."""
+
+    def get(self, request, contract_id):
+        contract_for(request.user, contract_id)
+        return redirect("portal:access", contract_id=contract_id)
+
+    def post(self, request, contract_id):
+        holding = contract_for(request.user, contract_id)
+        if not sandbox.available():
+            raise Http404("the sandbox exists in the test environment only")
+        try:
+            with client_address(client_ip(request)), transaction.atomic():
+                made = sandbox.request_test_consigne(holding.contract.pk, actor=request.user.email, channel="portal")
+        except UserError as exc:
+            messages.error(request, user_message(exc))
+        else:
+            messages.success(
+                request,
+                _(
+                    "Consigne de test publiée pour le %(day)s (version %(version)s, arrêt %(window)s). Comme une "
+                    "vraie, elle est servie par l'API, annoncée par le flux d'événements, le webhook et les e-mails, "
+                    "et doit être acquiescée avant l'HLAR (%(hlar)s)."
+                )
+                % {
+                    "day": day_text(made.day),
+                    "version": made.version.number,
+                    "window": window_text(made.day, made.window),
+                    "hlar": moment_text(hlar_for(made.day)),
+                },
+            )
         return redirect("portal:access", contract_id=contract_id)
