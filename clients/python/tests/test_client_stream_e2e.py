@@ -87,8 +87,11 @@ def connected(tmp_path, contract: str) -> bool:
     path = tmp_path / "client.sqlite3"
     if not path.exists():
         return False
-    with sqlite3.connect(path) as db:
-        row = db.execute("SELECT stream_connected_at FROM contracts WHERE contract = ?", (contract,)).fetchone()
+    try:
+        with sqlite3.connect(path) as db:
+            row = db.execute("SELECT stream_connected_at FROM contracts WHERE contract = ?", (contract,)).fetchone()
+    except sqlite3.OperationalError:  # the client is still creating its store
+        return False
     return bool(row and row[0])
 
 
