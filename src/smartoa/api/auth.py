@@ -147,14 +147,15 @@ def bearer_token(authorization: str | None) -> str:
     return token
 
 
-def authenticate(authorization: str | None, ip: str, now: datetime) -> ApiCaller:
+def authenticate(authorization: str | None, ip: str, now: datetime, *, note_use: bool = True) -> ApiCaller:
     """Identify the calling contract or raise ApiError (401 token problems, 403 IP not allowed, 429 after too
     many of those from the address: see refusals.py).
 
-    Changes: the token's last use and its address, at most once a minute, written in batches (LastUseBuffer).
+    Changes: the token's last use and its address, at most once a minute, written in batches (LastUseBuffer),
+    unless ``note_use`` is False (the event stream records its connections apart: ``last_stream_at``).
     """
     try:
-        caller = _identify(authorization, ip, now)
+        caller = _identify(authorization, ip, now, note_use)
     except ApiError as error:
         raise refused(error, ip, now) from None
     _last_use.flush_if_due(now)
@@ -163,7 +164,7 @@ def authenticate(authorization: str | None, ip: str, now: datetime) -> ApiCaller
     return caller
 
 
-def _identify(authorization: str | None, ip: str, now: datetime) -> ApiCaller:
+def _identify(authorization: str | None, ip: str, now: datetime, note_use: bool = True) -> ApiCaller:
     token = bearer_token(authorization)
     ops = connection.ops
     with connection.cursor() as cursor:
@@ -187,7 +188,7 @@ def _identify(authorization: str | None, ip: str, now: datetime) -> ApiCaller:
         raise unauthorized("expired_token", "this token has expired; generate a new one in the portal", contract)
     if settings.PRODUCTION and not ip_allowed:
         raise ApiError(403, "ip_not_allowed", f"the address {ip} is not declared for this contract", {}, contract)
-    if stale:
+    if stale and note_use:
         _last_use.note(token_pk, now, ip)
     version, document = split_latest(latest)
     return ApiCaller(token_pk, contract_pk, contract_id, prefix, ip, document, version)
