@@ -37,7 +37,7 @@ GROUPS = {
     "Consignes": ["consignes", "hlar"],
     "Curves and compliance": ["curves", "compliance", "statements"],
     "Accounts": ["operators", "totp"],
-    "Running the platform": ["migrate", "serve", "worker", "demo"],
+    "Running the platform": ["migrate", "serve", "stream", "worker", "demo"],
 }
 HELP_LINES = {"migrate": "Create or update the database's tables (run after each upgrade)."}
 

@@ -233,6 +233,20 @@ if SMARTOA_NOTIFICATION_SENDER not in {"real", "memory"}:
 if PRODUCTION and SMARTOA_NOTIFICATION_SENDER != "real":
     raise ImproperlyConfigured("refusing to start in production: SMARTOA_NOTIFICATION_SENDER=memory sends nothing")
 
+# The event stream (``smartoa stream``, GET /api/v1/events): a heartbeat comment every so many seconds, how often
+# the embedded SQLite database's event table is read (PostgreSQL wakes the process by LISTEN/NOTIFY), its threads
+# for database work, the open connections it accepts (more are answered 503), and where the web API sends
+# clients asking /api/v1/events (a 307 to this base URL; empty: 503 there).
+SMARTOA_STREAM_HEARTBEAT_SECONDS = _env_float(
+    "SMARTOA_STREAM_HEARTBEAT_SECONDS", 30.0, minimum=0, maximum=3600, above=True
+)
+SMARTOA_STREAM_POLL_SECONDS = _env_float("SMARTOA_STREAM_POLL_SECONDS", 1.0, minimum=0, maximum=60, above=True)
+SMARTOA_STREAM_DB_THREADS = _env_int("SMARTOA_STREAM_DB_THREADS", 4, minimum=1, maximum=64)
+SMARTOA_STREAM_MAX_CONNECTIONS = _env_int("SMARTOA_STREAM_MAX_CONNECTIONS", 20000, minimum=1)
+SMARTOA_STREAM_URL = _env("SMARTOA_STREAM_URL").rstrip("/")
+if SMARTOA_STREAM_URL and not SMARTOA_STREAM_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"SMARTOA_STREAM_URL must be an http(s) URL, not {SMARTOA_STREAM_URL!r}")
+
 # --- resilience: database limits of web processes, API rate limit --------------------------------------
 
 # Seconds an API request may wait for the database (connecting, a lock) or take while using it before it is

@@ -11,7 +11,7 @@ import pytest
 from django.db import transaction
 from django.utils.http import http_date
 
-from smartoa.api.conditional import none_match, not_modified
+from smartoa.api.conditional import Validators, none_match, not_modified
 from smartoa.consignes.queries import current_version
 from smartoa.contracts.services import add_ips, remove_ips, revoke_tokens
 from smartoa.domain.calendar import parse_instant
@@ -199,6 +199,8 @@ def test_if_none_match_parsing(header, matches):
 
 def test_a_future_if_modified_since_is_ignored():
     now = parse_instant("2025-09-21T15:00:00+02:00")
-    assert not_modified(None, "Sun, 21 Sep 2025 12:59:59 GMT", 7, PUBLISHED, now)
-    assert not not_modified(None, "Sun, 21 Sep 2025 13:00:01 GMT", 7, PUBLISHED, now)
-    assert not not_modified(None, None, 7, PUBLISHED, now)
+    version = Validators('"7"', int(PUBLISHED.timestamp()), (("ETag", '"7"'), ("Last-Modified", "…")))
+    assert not_modified(None, "Sun, 21 Sep 2025 12:59:59 GMT", version, now)
+    assert not not_modified(None, "Sun, 21 Sep 2025 13:00:01 GMT", version, now)
+    assert not not_modified(None, None, version, now)
+    assert not not_modified('"6"', "Sun, 21 Sep 2025 12:59:59 GMT", version, now)

@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from smartoa.api.errors import error_body
 from tests.factories import paris, publish_day
 
 BAD = "soa_" + "x" * 43
@@ -100,3 +101,9 @@ def test_the_effacement_document_is_unchanged(wsgi, token):
     """A 200 is the stored document byte for byte: no request id is added to it."""
     response = wsgi("GET", "/api/v1/effacement", headers={"Authorization": f"Bearer {token}"})
     assert response.status == 200 and b"request_id" not in response.body
+
+
+def test_an_error_body_outside_django_names_the_id_it_is_given():
+    """A process without RequestIdWsgi (the stream) passes its own id; none at all leaves it out."""
+    assert json.loads(error_body(401, "unknown_token", "no", request_id="ab" * 16))["request_id"] == "ab" * 16
+    assert "request_id" not in json.loads(error_body(401, "unknown_token", "no"))

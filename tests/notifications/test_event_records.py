@@ -128,7 +128,8 @@ def test_an_hlar_change_records_one_event_per_contract_with_a_consigne(contract,
     assert event.data == {"hlar": "2026-11-24T18:00:00+01:00", "previous_hlar": previous.isoformat()}
     assert {m.event_record_id for m in outbox(event="hlar.changed")} == {event.pk}
     deliver_outbox()
-    assert receiver.requests[-1].headers["x-smartoa-event-id"] == str(event.pk)
+    (call,) = [r for r in receiver.requests if r.event == "hlar.changed"]
+    assert call.headers["x-smartoa-event-id"] == str(event.pk)
 
 
 def test_a_token_expiry_warning_is_recorded_once_per_threshold(contract, settings):

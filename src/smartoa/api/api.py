@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja import NinjaAPI, Swagger
 from ninja.security import HttpBearer
 
-from smartoa.api import acquiescement, effacement, errors, history, sandbox, token
+from smartoa.api import acquiescement, effacement, errors, events, history, sandbox, token
 from smartoa.api.auth import ApiCaller, authenticate, caller_ip
 from smartoa.core import outage
 from smartoa.core.clock import now
@@ -54,4 +54,5 @@ api.add_router("", effacement.router)
 api.add_router("", history.router)
 api.add_router("", acquiescement.router)
 api.add_router("", token.router)
+api.add_router("", events.router)
 api.add_router("", sandbox.router)

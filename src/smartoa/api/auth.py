@@ -2,9 +2,9 @@
 
 One SQL statement per call, no ORM objects and no cache, so a revoked token or a removed IP is refused on the
 very next request by every worker. The same statement also returns the contract's latest consigne document and
-its version's identity and time (the validators of a conditional GET), which is all the hot path
-``GET /api/v1/effacement`` needs. Refusals go through ``refusals.py`` (rate limit,
-audit and log in aggregate); a call that authenticates does nothing more.
+its version's id (the ETag of a conditional GET), which is all the hot path ``GET /api/v1/effacement`` needs.
+Refusals go through ``refusals.py`` (rate limit, audit and log in aggregate); a call that authenticates does
+nothing more.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.db import DatabaseError, connection, transaction
 
 from smartoa.api.errors import ApiError
 from smartoa.api.refusals import refused, tally
-from smartoa.consignes.queries import LATEST_VERSION_JOIN
+from smartoa.consignes.queries import LATEST_VERSION_SQL, split_latest
 from smartoa.contracts.ips import client_ip
 from smartoa.contracts.tokens import hash_token, looks_like_token
 
@@ -35,11 +35,10 @@ SELECT t.id, t.contract_id, c.contract_id, t.prefix,
        CASE WHEN EXISTS (SELECT 1 FROM contracts_allowedip a
                          WHERE a.contract_id = t.contract_id AND a.address = %s) THEN 1 ELSE 0 END,
        CASE WHEN t.last_used_at IS NULL OR t.last_used_at < %s THEN 1 ELSE 0 END,
-       v.document, v.id, v.created_at
+       {latest_version}
 FROM contracts_apitoken t JOIN contracts_contract c ON c.id = t.contract_id
-{latest_version}
 WHERE t.token_hash = %s
-""".format(latest_version=LATEST_VERSION_JOIN.format(alias="v", contract="t.contract_id"))
+""".format(latest_version=LATEST_VERSION_SQL.format(contract="t.contract_id"))
 
 
 def unauthorized(code: str, message: str, contract: tuple[int, str] | None = None) -> ApiError:
@@ -61,7 +60,6 @@ class ApiCaller:
     ip: str
     latest_document: str | None
     latest_version: int | None = None  # the document's version (its id): the ETag
-    latest_at: datetime | str | None = None  # when it was published (text on SQLite): Last-Modified
 
 
 class LastUseBuffer:
@@ -149,14 +147,15 @@ def bearer_token(authorization: str | None) -> str:
     return token
 
 
-def authenticate(authorization: str | None, ip: str, now: datetime) -> ApiCaller:
+def authenticate(authorization: str | None, ip: str, now: datetime, *, note_use: bool = True) -> ApiCaller:
     """Identify the calling contract or raise ApiError (401 token problems, 403 IP not allowed, 429 after too
     many of those from the address: see refusals.py).
 
-    Changes: the token's last use and its address, at most once a minute, written in batches (LastUseBuffer).
+    Changes: the token's last use and its address, at most once a minute, written in batches (LastUseBuffer),
+    unless ``note_use`` is False (the event stream records its connections apart: ``last_stream_at``).
     """
     try:
-        caller = _identify(authorization, ip, now)
+        caller = _identify(authorization, ip, now, note_use)
     except ApiError as error:
         raise refused(error, ip, now) from None
     _last_use.flush_if_due(now)
@@ -165,7 +164,7 @@ def authenticate(authorization: str | None, ip: str, now: datetime) -> ApiCaller
     return caller
 
 
-def _identify(authorization: str | None, ip: str, now: datetime) -> ApiCaller:
+def _identify(authorization: str | None, ip: str, now: datetime, note_use: bool = True) -> ApiCaller:
     token = bearer_token(authorization)
     ops = connection.ops
     with connection.cursor() as cursor:
@@ -181,7 +180,7 @@ def _identify(authorization: str | None, ip: str, now: datetime) -> ApiCaller:
         row = cursor.fetchone()
     if row is None:
         raise unauthorized("unknown_token", "this token is not valid")
-    token_pk, contract_pk, contract_id, prefix, revoked, expired, ip_allowed, stale, document, version, at = row
+    token_pk, contract_pk, contract_id, prefix, revoked, expired, ip_allowed, stale, latest = row
     contract = (contract_pk, contract_id)
     if revoked:
         raise unauthorized("revoked_token", "this token has been revoked; use the contract's current token", contract)
@@ -189,8 +188,7 @@ def _identify(authorization: str | None, ip: str, now: datetime) -> ApiCaller:
         raise unauthorized("expired_token", "this token has expired; generate a new one in the portal", contract)
     if settings.PRODUCTION and not ip_allowed:
         raise ApiError(403, "ip_not_allowed", f"the address {ip} is not declared for this contract", {}, contract)
-    if stale:
+    if stale and note_use:
         _last_use.note(token_pk, now, ip)
-    if isinstance(document, memoryview | bytes):
-        document = bytes(document).decode()
-    return ApiCaller(token_pk, contract_pk, contract_id, prefix, ip, document, version, at)
+    version, document = split_latest(latest)
+    return ApiCaller(token_pk, contract_pk, contract_id, prefix, ip, document, version)

@@ -64,13 +64,14 @@ def effacement(request):
     is ``304 Not Modified`` without a body. The token and address are checked first: a refused call gets its
     refusal (401, 403, 429), never 304."""
     caller = request.auth
-    document, version, at = caller.latest_document, caller.latest_version, caller.latest_at
-    if document is None or version is None or at is None:
+    document, version = caller.latest_document, caller.latest_version
+    if document is None or version is None:
         raise NotFound(NOTHING_PUBLISHED_MESSAGE)
-    headers = dict(validators(version, at))
+    served = validators(version, document)
+    headers = dict(served.headers)
     if_none_match, if_modified_since = request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since")
     if (if_none_match is not None or if_modified_since) and not_modified(
-        if_none_match, if_modified_since, version, at, now()
+        if_none_match, if_modified_since, served, now()
     ):
         response = HttpResponse(status=304, headers={"Cache-Control": "no-store", **headers})
         # Django's CommonMiddleware would add "Content-Length: 0"; a 304 may only give the 200's (RFC 9110 §8.6).

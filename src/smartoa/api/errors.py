@@ -75,11 +75,12 @@ def status_of(error: UserError) -> int:
     return 404 if isinstance(error, NotFound) else 409 if isinstance(error, Conflict) else 422
 
 
-def error_body(status: int, code: str, message: str) -> bytes:
+def error_body(status: int, code: str, message: str, request_id: str | None = None) -> bytes:
     """The JSON body of an error: ``{"error", "message", "request_id"}``; the request id (the response's
-    ``X-Request-ID``) is there in every error, to quote when asking about it (left out only outside a request)."""
+    ``X-Request-ID``: ``request_id``, else the current request's) is there in every error, to quote when asking
+    about it (left out only outside a request)."""
     payload = {"error": code, "message": message}
-    if request_id := current_request_id():
+    if request_id := request_id or current_request_id():
         payload["request_id"] = request_id
     return json.dumps(payload, ensure_ascii=False).encode()
 

@@ -101,16 +101,16 @@ def effacement_response(environ) -> tuple[int, list[tuple[str, str]], bytes]:
         _discard_connection()
         return _refusal(ApiError(500, "server_error", "internal error; it has been logged (quote the request id)"))
     outage.database.succeeded()
-    document, version, at = caller.latest_document, caller.latest_version, caller.latest_at
-    if document is None or version is None or at is None:  # all three or none: a version's row
+    document, version = caller.latest_document, caller.latest_version
+    if document is None or version is None:  # both or neither
         return _refusal(NOTHING_PUBLISHED)
-    tags = validators(version, at)
+    served = validators(version, document)
     if_none_match, if_modified_since = environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")
     if (if_none_match is not None or if_modified_since) and not_modified(
-        if_none_match, if_modified_since, version, at, now()
+        if_none_match, if_modified_since, served, now()
     ):
-        return 304, [*_NOT_MODIFIED_HEADERS, *tags], b""
-    return 200, [*_COMMON_HEADERS, *tags], document.encode()
+        return 304, [*_NOT_MODIFIED_HEADERS, *served.headers], b""
+    return 200, [*_COMMON_HEADERS, *served.headers], document.encode()
 
 
 def _discard_connection() -> None:

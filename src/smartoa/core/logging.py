@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 HEADER = "X-Request-ID"
 ENVIRON_KEY = "smartoa.request_id"
@@ -20,6 +20,16 @@ _current: ContextVar[str | None] = ContextVar("smartoa_request_id", default=None
 def current_request_id() -> str | None:
     """The id of the request being served by this thread, if any."""
     return _current.get()
+
+
+def bind_request_id(request_id: str) -> Token:
+    """Make ``request_id`` the current request's (an asynchronous server's request, in its task); give the token
+    back to ``_current.reset`` through ``unbind_request_id``."""
+    return _current.set(request_id)
+
+
+def unbind_request_id(token: Token) -> None:
+    _current.reset(token)
 
 
 def new_request_id() -> str:
