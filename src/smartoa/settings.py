@@ -531,7 +531,10 @@ if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "smartoa.core.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "smartoa.core.logging.RequestIdFilter"},
+        "database_outage": {"()": "smartoa.core.outage.DatabaseOutageFilter"},  # logged once by core/outage.py
+    },
     "formatters": {
         "console": {"format": "%(asctime)s %(levelname)s %(name)s [request %(request_id)s] %(message)s"},
     },
@@ -541,7 +544,12 @@ LOGGING = {
     "loggers": {
         "smartoa": {"handlers": ["console"], "level": LOG_LEVEL},
         "huey": {"handlers": ["console"], "level": LOG_LEVEL},  # the task engine (smartoa worker)
-        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.request": {
+            "handlers": ["console"],
+            "level": "ERROR",
+            "propagate": False,
+            "filters": ["database_outage"],
+        },
         "django.security.DisallowedHost": {"handlers": [], "level": "CRITICAL", "propagate": False},
     },
 }

@@ -86,3 +86,26 @@ def test_a_server_error_is_a_french_page(client, django_assert_num_queries):
         assert server_error(RequestFactory().get("/panne/")).status_code == 500
     # The API answers JSON, whatever the page handlers do.
     assert client.get("/api/v1/nothing").json()["error"] == "not_found"
+
+
+def test_a_database_failure_is_the_french_503_page_logged_once(db, django_assert_num_queries, caplog):
+    from django.db import OperationalError
+
+    from smartoa.core import outage
+
+    with django_assert_num_queries(0):
+        for _ in range(3):
+            try:
+                raise OperationalError("server closed the connection unexpectedly")
+            except OperationalError:
+                response = server_error(RequestFactory().get("/compte/"))
+    outage.database.succeeded()
+    assert response.status_code == 503 and int(response["Retry-After"]) > 0
+    body = response.content.decode()
+    assert "Le service est momentanément indisponible" in body and "Erreur 503" in body
+    assert sum("database unavailable" in r.getMessage() for r in caplog.records) == 1
+    # Another failure stays a 500.
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        assert server_error(RequestFactory().get("/compte/")).status_code == 500

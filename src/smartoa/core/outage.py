@@ -79,3 +79,14 @@ def _first_line(exc: BaseException) -> str:
 
 database = Outage("database")
 cache = Outage("shared cache")
+
+
+class DatabaseOutageFilter(logging.Filter):
+    """Drops django.request's record of a page that failed because the database did (answered 503 by
+    ``web/views/errors.py``, which reports it to ``database`` above: once, then counts)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from django.db import InterfaceError, OperationalError
+
+        failure = record.exc_info[1] if record.exc_info else None
+        return not isinstance(failure, OperationalError | InterfaceError)

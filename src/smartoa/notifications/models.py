@@ -141,6 +141,10 @@ class OutboxMessage(models.Model):
         indexes = [
             # The worker's claim: pending messages by due time.
             models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="outbox_due_idx"),
+            # The order per contract and recipient: is an earlier message of the same destination still pending?
+            models.Index(
+                fields=["kind", "contract", "recipient", "id"], condition=Q(status="pending"), name="outbox_order_idx"
+            ),
             # A contract's delivery log.
             models.Index(fields=["contract", "kind", "-created_at"], name="outbox_contract_log_idx"),
             models.Index(fields=["status", "-created_at"], name="outbox_status_idx"),
