@@ -124,6 +124,7 @@ def test_api_calls_are_counted_by_route_and_status(wsgi):
     )
     assert history.status == 200
     wsgi("GET", "/api/v1/no-such-thing")
+    assert wsgi("GET", "/contrats/BOA00001/").status == 302  # to the login page, before the view
     after = scrape(wsgi)
     for status in ("200", "401", "404"):
         name = "smartoa_http_requests_total"
@@ -133,6 +134,10 @@ def test_api_calls_are_counted_by_route_and_status(wsgi):
         before, "smartoa_http_requests_total", **django
     )
     assert sample(after, "smartoa_http_requests_total", endpoint="unmatched", status="404") >= 1
+    page = {"endpoint": "/contrats/<str:contract_id>/", "status": "302"}
+    assert sample(after, "smartoa_http_requests_total", **page) == 1 + sample(
+        before, "smartoa_http_requests_total", **page
+    )
     # The latency histogram counts the same calls; no label holds a raw path or a token.
     count = "smartoa_http_request_duration_seconds_count"
     assert (

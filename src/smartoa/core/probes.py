@@ -12,12 +12,14 @@ the ``smartoa.request`` logger is at INFO, as with SMARTOA_LOG_FORMAT=json).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.urls import Resolver404, resolve
 
 from smartoa.api.errors import error_body
 from smartoa.api.hotpath import PATH as HOT_PATH
@@ -155,10 +157,17 @@ class RouteLabelMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        if ROUTE_KEY not in request.META and not request.path_info.startswith(settings.STATIC_URL):
+            # Answered before the view (a redirect to the login page, a refusal): the route it asked for.
+            with contextlib.suppress(Resolver404):
+                _label(request, resolve(request.path_info))
+        return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        match = request.resolver_match
-        if match is not None:
-            request.META[ROUTE_KEY] = "/" + (match.route or "").lstrip("^").rstrip("$")
-        return
+        if request.resolver_match is not None:
+            _label(request, request.resolver_match)
+
+
+def _label(request, match) -> None:
+    request.META[ROUTE_KEY] = "/" + (match.route or "").lstrip("^").rstrip("$")
