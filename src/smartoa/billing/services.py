@@ -102,7 +102,7 @@ def run_compliance(
             reused_from=previous if kept else None,
         )
     try:
-        episodes = _copy_results(previous, run, kept) if kept else 0
+        episodes = _copy_results(previous, run, kept) if previous is not None and kept else 0
         if progress is not None and kept:
             progress(len(kept), total)
         month_value = connection.ops.adapt_datefield_value(first)
@@ -158,7 +158,7 @@ def _copy_results(previous: ComplianceRun, run: ComplianceRun, kept: list[int]) 
     chunks of contracts, nothing loaded here), keeping who computed them; the number of episodes copied."""
     copied = 0
     for model in (ContractMonth, EpisodeResult):
-        fields = [f.column for f in model._meta.concrete_fields if not f.primary_key]
+        fields = [str(f.column) for f in model._meta.concrete_fields if not f.primary_key]
         names = ", ".join(connection.ops.quote_name(c) for c in fields)
         chosen = ", ".join(
             "%s"
