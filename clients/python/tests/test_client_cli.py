@@ -125,5 +125,13 @@ def test_modbus_registers_say_the_stop_now_the_next_change_and_the_versions(tmp_
         assert read_registers(output.port, 3, 0, 1) == [0]  # BOA00000: nothing received
         assert read_registers(output.port, 3, 15, 10) == -2  # beyond the map
         assert read_registers(output.port, 6, 0, 1) == -1  # writes refused
+        pymodbus_client = pytest.importorskip("pymodbus.client")  # the `modbus` extra: a standard client reads them
+        client = pymodbus_client.ModbusTcpClient("127.0.0.1", port=output.port, timeout=5)
+        assert client.connect()
+        try:
+            assert client.read_holding_registers(10, count=10).registers[:8] == values[:8]
+            assert client.read_input_registers(10, count=1).registers == [1]
+        finally:
+            client.close()
     finally:
         output.stop()

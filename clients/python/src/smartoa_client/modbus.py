@@ -21,6 +21,7 @@ Values are recomputed every second from the local store; writes by a client are 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import struct
 import threading
@@ -93,6 +94,7 @@ class ModbusOutput:
         self.loop = asyncio.new_event_loop()
         self.server: asyncio.base_events.Server | None = None
         self.ready = threading.Event()
+        self.writers: set[asyncio.StreamWriter] = set()
         self.thread = threading.Thread(target=self._serve, name="modbus", daemon=True)
 
     def start(self) -> None:
@@ -114,6 +116,7 @@ class ModbusOutput:
         self.loop.run_forever()
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.writers.add(writer)
         try:
             while True:
                 header = await reader.readexactly(7)
@@ -127,6 +130,7 @@ class ModbusOutput:
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
+            self.writers.discard(writer)
             writer.close()
 
     def answer(self, pdu: bytes) -> bytes:
@@ -152,10 +156,23 @@ class ModbusOutput:
         self.values = values
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.loop.call_soon_threadsafe(self.server.close)
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        """Close the listener and every client connection, then the loop."""
+
+        async def close() -> None:
+            if self.server is not None:
+                self.server.close()
+            for writer in list(self.writers):
+                writer.close()
+            if self.server is not None:
+                await self.server.wait_closed()
+
+        if self.loop.is_running():
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(close(), self.loop).result(timeout=5)
+            self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
+        if not self.loop.is_running():
+            self.loop.close()
 
 
 def parse_address(text: str) -> tuple[str, int]:
