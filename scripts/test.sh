@@ -14,6 +14,7 @@ apt_install() {
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v zbarimg >/dev/null || missing+=(zbar-tools)  # reads the enrolment QR code from screenshots
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)  # tests/deploy: the real proxy in front of the platform
 command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
 command -v msgfmt >/dev/null || missing+=(gettext)
 command -v npm >/dev/null || missing+=(npm)

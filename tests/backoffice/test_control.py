@@ -130,6 +130,8 @@ def test_csv_and_excel_exports_have_the_screen_columns(operator, day_of_contract
         "Comptes",
         "Dernier appel API (heure de Paris)",
         "Adresse du dernier appel API",
+        "Dernière connexion au flux d'événements (heure de Paris)",
+        "Adresse de la dernière connexion au flux",
         "Dernier webhook livré (heure de Paris)",
     ]
     missing = operator.get("/backoffice/", {"export": "xlsx", "state": "to_do"})

@@ -23,6 +23,7 @@ from smartoa.backoffice.views.consignes_file import CONSIGNES_FILE
 from smartoa.backoffice.views.contracts import CONTRACTS_FILE
 from smartoa.backoffice.views.publication import PRICES
 from smartoa.billing.requests import run_now
+from smartoa.contracts.models import ApiToken
 from smartoa.domain.calendar import STEP_15, iso, steps
 from smartoa.domain.schedule import no_stop_periods
 from smartoa.notifications.services import set_webhook
@@ -141,7 +142,7 @@ CONTRACTS_CSV = (
 @pytest.fixture
 def backoffice_data(transactional_db, settings, client):
     """Four contracts with accounts, tomorrow published for two (one acknowledged), yesterday's curve, a token
-    used by the API, a webhook delivered; the values the PAGES rows name."""
+    used by the API and the event stream, a webhook delivered; the values the PAGES rows name."""
     settings.SMARTOA_NOW = NOW
     settings.SMARTOA_NOTIFICATION_SENDER = "memory"
     from decimal import Decimal
@@ -170,6 +171,10 @@ def backoffice_data(transactional_db, settings, client):
     load_curves("BOA00001", TODAY - timedelta(days=1))
     client.get("/api/v1/effacement", HTTP_AUTHORIZATION=f"Bearer {token}", REMOTE_ADDR="80.12.34.56")
     flush_last_use()
+    # its machine also holds the event stream (what the stream process writes on the token)
+    ApiToken.objects.filter(contract=contracts["BOA00001"]).update(
+        last_stream_at=NOW - timedelta(minutes=5), last_stream_ip="2a01:e0a:1:2::7"
+    )
     compliance = run_now(date(2026, 11, 1), actor="test")
     return {"holder": str(holder.pk), "compliance_request": str(compliance.pk)}
 

@@ -11,9 +11,11 @@ import json
 import sqlite3
 import time
 from datetime import datetime, timedelta
+from datetime import time as clock_time
 
 import pytest
 from django.core.cache import cache
+from django.db import transaction
 from tests.factories import make_token, modify_day, periods_with, publish_day
 
 from client_platform import (
@@ -27,13 +29,13 @@ from client_platform import (
     write_config,
 )
 from smartoa.consignes.acknowledgments import acknowledgment_state
+from smartoa.consignes.deadlines import set_hlar
 from smartoa.domain.calendar import PARIS
 
-pytestmark = [
-    pytest.mark.server,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not stream_command_exists(), reason="`smartoa stream` (issue 16 part 3) is not on main yet"),
-]
+pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
+needs_stream = pytest.mark.skipif(
+    not stream_command_exists(), reason="`smartoa stream` (issue 16 part 3) is not on main yet"
+)
 
 
 def day_ahead(days: int = 5):
@@ -66,16 +68,25 @@ def user_command(tmp_path, name: str, exit_status: int) -> str:
     return python_command(script)
 
 
-def stream_config(tmp_path, url, contracts, commands):
-    """Only the stream delivers: no polling fallback, no periodic re-read during the test."""
-    config = write_config(
-        tmp_path, url, contracts, reread_interval=3600, stream_failures=1000, poll_interval=3600, idle_timeout=10
-    )
+def stream_config(tmp_path, url, contracts, commands, *, polling: bool = False):
+    """Only the stream delivers: no polling fallback, no periodic re-read during the test (unless ``polling``)."""
+    if polling:
+        config = write_config(tmp_path, url, contracts, reread_interval=2, poll_interval=0.5, stream_failures=1)
+    else:
+        config = write_config(
+            tmp_path, url, contracts, reread_interval=3600, stream_failures=1000, poll_interval=3600, idle_timeout=10
+        )
     text = config.read_text()
     for contract, command in commands.items():
         text = text.replace(f'id = "{contract}"', f'id = "{contract}"\ncommand = "{command}"')
     config.write_text(text)
     return config
+
+
+def deadline_kept(tmp_path, contract: str, day) -> str | None:
+    with sqlite3.connect(tmp_path / "client.sqlite3") as db:
+        row = db.execute("SELECT deadline FROM days WHERE contract = ? AND day = ?", (contract, str(day))).fetchone()
+    return row[0] if row else None
 
 
 def receipts(tmp_path):
@@ -90,11 +101,12 @@ def connected(tmp_path, contract: str) -> bool:
     try:
         with sqlite3.connect(path) as db:
             row = db.execute("SELECT stream_connected_at FROM contracts WHERE contract = ?", (contract,)).fetchone()
-    except sqlite3.OperationalError:  # the client is still creating its store
+    except sqlite3.OperationalError:  # the watch is creating its store
         return False
     return bool(row and row[0])
 
 
+@needs_stream
 def test_publication_and_modification_arrive_through_the_stream_and_are_acknowledged_after_the_command(
     platform, make_contract, tmp_path
 ):
@@ -109,7 +121,9 @@ def test_publication_and_modification_arrive_through_the_stream_and_are_acknowle
     )
     watch = Watch(config, "--ack", tokens={"BOA00001": t1})
     try:
-        wait_until(lambda: connected(tmp_path, "BOA00001") and connected(tmp_path, "BOA00002"), logs=watch.logs)
+        wait_until(
+            lambda: connected(tmp_path, "BOA00001") and connected(tmp_path, "BOA00002"), timeout=60, logs=watch.logs
+        )
         published_at = time.time()
         publish_day(c1, day)
         publish_day(c2, day)
@@ -127,13 +141,21 @@ def test_publication_and_modification_arrive_through_the_stream_and_are_acknowle
         modify_day(c1, day, periods_with(day, [(at(day, 9), at(day, 10), 1.0)]))
         wait_until((tmp_path / f"ok-{day}-v2.json").exists, timeout=20, what="the modification", logs=watch.logs)
         wait_until(lambda: acknowledgment_state(c1, day).acknowledged_version == 2, logs=watch.logs)
+
+        with transaction.atomic():
+            set_hlar(day, clock_time(17, 0), actor="test")  # postponed: hlar.changed
+        later = f"{day - timedelta(days=1)}T17:00:00+01:00"
+        wait_until(lambda: f"BOA00001 {day}: HLAR changed to {later}" in watch.logs(), logs=watch.logs)
+        wait_until(lambda: deadline_kept(tmp_path, "BOA00001", day) == later, logs=watch.logs)
     finally:
-        assert watch.stop() == 0, watch.logs()
+        stopped = watch.stop()
+    assert stopped == 0, watch.logs()
     assert not acknowledgment_state(c2, day).acknowledged
     kept = [r for r in receipts(tmp_path) if r[0] == "BOA00001"]
     assert [(r[2], r[3]) for r in kept] == [(1, "stream"), (2, "stream")] and all(r[4] for r in kept)
 
 
+@needs_stream
 def test_the_stream_cut_and_resumed_misses_nothing(platform, make_contract, tmp_path):
     contract = make_contract("BOA00001")
     token = make_token(contract)
@@ -143,7 +165,7 @@ def test_the_stream_cut_and_resumed_misses_nothing(platform, make_contract, tmp_
     )
     watch = Watch(config, "--ack", tokens={"BOA00001": token})
     try:
-        wait_until(lambda: connected(tmp_path, "BOA00001"), logs=watch.logs)
+        wait_until(lambda: connected(tmp_path, "BOA00001"), timeout=60, logs=watch.logs)
         publish_day(contract, first)
         wait_until((tmp_path / f"ok-{first}-v1.json").exists, timeout=20, logs=watch.logs)
 
@@ -157,7 +179,8 @@ def test_the_stream_cut_and_resumed_misses_nothing(platform, make_contract, tmp_
             wait_until((tmp_path / name).exists, timeout=60, what=f"{name} after the resume", logs=watch.logs)
         wait_until(lambda: acknowledgment_state(contract, second).acknowledged, logs=watch.logs)
     finally:
-        assert watch.stop() == 0, watch.logs()
+        stopped = watch.stop()
+    assert stopped == 0, watch.logs()
     kept = receipts(tmp_path)
     assert [(r[1], r[2], r[3]) for r in kept] == [
         (first.isoformat(), 1, "stream"),
@@ -176,12 +199,18 @@ def test_the_stream_cut_and_resumed_misses_nothing(platform, make_contract, tmp_
 def test_the_sandbox_consigne_flows_to_the_watching_client(platform, make_contract, tmp_path):
     contract = make_contract("BOA00001")
     token = make_token(contract)
+    with_stream = platform.stream is not None  # else the watch polls
     config = stream_config(
-        tmp_path, platform.url, [("BOA00001", "env", token)], {"BOA00001": user_command(tmp_path, "ok", 0)}
+        tmp_path,
+        platform.url,
+        [("BOA00001", "env", token)],
+        {"BOA00001": user_command(tmp_path, "ok", 0)},
+        polling=not with_stream,
     )
     watch = Watch(config, "--ack", tokens={"BOA00001": token})
     try:
-        wait_until(lambda: connected(tmp_path, "BOA00001"), logs=watch.logs)
+        if with_stream:
+            wait_until(lambda: connected(tmp_path, "BOA00001"), timeout=60, logs=watch.logs)
         done = run_client(config, "sandbox", tokens={"BOA00001": token})
         assert done.returncode == 0, done.stderr
         day = done.stdout.split("test consigne ")[1].split()[0]
@@ -190,4 +219,5 @@ def test_the_sandbox_consigne_flows_to_the_watching_client(platform, make_contra
             lambda: acknowledgment_state(contract, datetime.fromisoformat(day).date()).acknowledged, logs=watch.logs
         )
     finally:
-        assert watch.stop() == 0, watch.logs()
+        stopped = watch.stop()
+    assert stopped == 0, watch.logs()

@@ -79,7 +79,7 @@ def reset_chunk(contract_id: str, record_id: int, kept_since) -> bytes:
 
 async def refuse(send: Send, error: ApiError, request_id: str) -> None:
     """A JSON refusal, as the API answers it."""
-    body = error_body(error.status, error.code, error.message)
+    body = error_body(error.status, error.code, error.message, request_id)
     headers = [
         (b"content-type", b"application/json"),
         (b"cache-control", b"no-store"),

@@ -196,9 +196,8 @@ class EventStream:
             error = error_of(response)
             if status in (401, 403):
                 raise error
-            # 404/405/501: no stream on this server; 503 without Retry-After: Django's answer when no stream
-            # process is configured (a database outage's 503 carries Retry-After and is retried).
-            if status in (404, 405, 501) or (status == 503 and "Retry-After" not in response.headers):
+            # 404/405/501: no stream on this server; Django's 503 when no stream process is configured.
+            if status in (404, 405, 501) or (status == 503 and _no_stream_here(error, response)):
                 raise StreamUnavailable(str(error))
             if status in RETRYABLE_STATUS:
                 raise _Retry(error, retry_after_seconds(response.headers.get("Retry-After")))
@@ -219,6 +218,11 @@ class EventStream:
             if event.id is not None:
                 self.last_event_id = event.id
             yield event
+
+
+def _no_stream_here(error: ApiError, response: httpx.Response) -> bool:
+    """Django's answer when no stream process is configured (a database outage's 503 is retried instead)."""
+    return "Retry-After" not in response.headers or "stream" in error.message
 
 
 class _Retry(Exception):

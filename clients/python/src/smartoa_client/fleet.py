@@ -191,6 +191,6 @@ def run_command(command: str, received: Received, contract: str, event_id: str |
     return done.returncode
 
 
-def warn(text: str) -> None:
-    """A loud warning: on stderr (and the log)."""
-    print(f"smartoa-client: WARNING: {text}", file=sys.stderr, flush=True)  # noqa: T201
+def warn(text: str, level: str = "WARNING") -> None:
+    """A loud warning on stderr."""
+    print(f"smartoa-client: {level}: {text}", file=sys.stderr, flush=True)  # noqa: T201

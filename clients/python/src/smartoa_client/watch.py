@@ -186,8 +186,7 @@ class HlarAlarm:
                 continue
             if time.monotonic() - self.last.get(finding.text.split(",")[0], -1e9) >= self.every:
                 self.last[finding.text.split(",")[0]] = time.monotonic()
-                level = "CRITICAL" if finding.level == CRITICAL else "WARNING"
-                warn(f"{level} {finding.text}")
+                warn(finding.text, "CRITICAL" if finding.level == CRITICAL else "WARNING")
 
 
 def watch(config: Config, store: Store, *, ack: bool, stop: threading.Event, modbus: object | None = None) -> int:

@@ -1,6 +1,7 @@
-"""Contracts: the list (search, eligibility tomorrow with the reason, accounts and roles, token expiry), a
-contract's page with the Gestionnaire change, and the bulk import of the contracts file with its dry run. Same
-services, checks and audit as ``smartoa contracts import`` and the admin's operations."""
+"""Contracts: the list (search, eligibility tomorrow with the reason, accounts and roles, token expiry, when its
+machines were last seen), a contract's page with the Gestionnaire change, and the bulk import of the contracts
+file with its dry run. Same services, checks and audit as ``smartoa contracts import`` and the admin's
+operations."""
 
 from __future__ import annotations
 
@@ -41,10 +42,14 @@ class ContractsView(StaffView):
             eligible = {"yes": True, "no": False}.get(form.cleaned_data["eligible"])
         day = tomorrow()
         page = page_of(request, contracts_matching(search, day=day, eligible=eligible))
+        rows = contract_rows(page.object_list, day)
+        seen = last_seen(row["contract"].pk for row in rows)
+        for row in rows:
+            row["seen"] = seen.get(row["contract"].pk)
         context = self.context(
             form=form,
             day=day,
-            rows=contract_rows(page.object_list, day),
+            rows=rows,
             page=page,
             query=query_without(request, "page"),
         )

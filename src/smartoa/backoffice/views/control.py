@@ -1,7 +1,8 @@
 """Today's control screen (``/backoffice/``), the page an operator opens at 14:00: the publication of tomorrow
 (D+1), its acknowledgment board — counts by state, the contracts still missing first, filtered by state,
-paginated, exported as CSV or Excel —, when each contract's machines were last seen, the early warning (D+1 not
-acknowledged by contracts whose machines are silent: ``backoffice/contact.py``), the time left before HLAR, and
+paginated, exported as CSV or Excel —, when each contract's machines were last seen (API call, event stream,
+webhook), the early warning (D+1 not acknowledged by contracts whose machines have had no contact since its
+current version was published, or for 24 h: ``backoffice/contact.py``), the time left before HLAR, and
 what runs behind: the e-mail and webhook deliveries that fail, the periodic jobs that did not run."""
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ BOARD_COLUMNS = (
     Column("accounts", _("Comptes"), show="lines"),
     Column("api_at", _("Dernier appel API (heure de Paris)"), show="datetime"),
     Column("api_ip", _("Adresse du dernier appel API")),
+    Column("stream_at", _("Dernière connexion au flux d'événements (heure de Paris)"), show="datetime"),
+    Column("stream_ip", _("Adresse de la dernière connexion au flux")),
     Column("webhook_at", _("Dernier webhook livré (heure de Paris)"), show="datetime"),
 )
 
@@ -46,7 +49,13 @@ def with_last_seen(rows: list[dict], contracts) -> list[dict]:
     seen = last_seen(c.pk for c in contracts)
     for row, contract in zip(rows, contracts, strict=True):
         row["seen"] = found = seen.get(contract.pk, LastSeen())
-        row.update(api_at=found.api_at, api_ip=found.api_ip, webhook_at=found.webhook_at)
+        row.update(
+            api_at=found.api_at,
+            api_ip=found.api_ip,
+            stream_at=found.stream_at,
+            stream_ip=found.stream_ip,
+            webhook_at=found.webhook_at,
+        )
     return rows
 
 
