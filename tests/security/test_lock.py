@@ -77,3 +77,12 @@ def test_a_lock_refuses_what_it_does_not_pin(lock):
     locked = pins(lock)
     assert unmet([Requirement("not-a-locked-package>=1")], locked) == ["not-a-locked-package>=1: not in the lock"]
     assert unmet([Requirement("django<1")], locked) == [f"django<1: locked at {locked['django']}"]
+
+
+def test_setup_and_container_install_from_the_locks_with_hashes():
+    setup = (ROOT / "scripts" / "setup.sh").read_text()
+    assert "--require-hashes" in setup and "requirements/runtime.lock" in setup and "requirements/test.lock" in setup
+    assert "--no-deps -e ." in setup
+    container = (ROOT / "Containerfile").read_text()
+    assert "pip install --require-hashes -r requirements/runtime.lock" in container
+    assert "pip install --no-deps ." in container
