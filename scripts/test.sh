@@ -14,6 +14,7 @@ apt_install() {
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v zbarimg >/dev/null || missing+=(zbar-tools)  # reads the enrolment QR code from screenshots
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)  # tests/deploy: the real proxy in front of the platform
 command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
 command -v msgfmt >/dev/null || missing+=(gettext)
 command -v npm >/dev/null || missing+=(npm)
@@ -52,6 +53,10 @@ echo "== lint (ruff) and types (mypy)"
 .venv/bin/ruff check src tests bench/* clients/python
 .venv/bin/ruff format --check --quiet src tests bench/* clients/python
 .venv/bin/mypy
+
+echo "== security: bandit (the code), pip-audit (the locked dependencies)"
+.venv/bin/bandit -q -c pyproject.toml -r src clients/python/src
+scripts/audit.sh
 
 echo "== tests on SQLite"
 .venv/bin/pytest "$@"

@@ -55,6 +55,7 @@ NOT_IN_ADMIN = {
     "contracts.AllowedIP": "shown inline on the contract; changed through the IP operations",
     "consignes.ReminderSent": "the reminder job's former bookkeeping, read only for the days it covers",
     "notifications.SentReminder": "the reminder job's bookkeeping (one row per recipient, contract, day and version)",
+    "notifications.Event": "the change records the stream replays and the outbox points to: read through them",
 }
 
 

@@ -101,8 +101,9 @@ def test_a_month_without_consigne_is_refused_before_anything_is_recorded(db):
     assert not ComplianceRequest.objects.exists()
 
 
-def test_a_failed_run_is_recorded_with_its_error_and_the_previous_results_stay(three_contracts):
+def test_a_failed_run_is_recorded_with_its_error_and_the_previous_results_stay(three_contracts, load_curves):
     previous = run_now(SEPT, actor="cli").run
+    load_curves("BOA00002", SEED, value=0.1, name="revision.csv")  # something to evaluate again
     request = request_run(SEPT, actor="ops@example.org", queue=False)
     original = services._batch_results
 

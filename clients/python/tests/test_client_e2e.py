@@ -242,7 +242,8 @@ def test_watch_by_polling_runs_the_command_then_acknowledges_only_after_it_succe
     day = future_day()
     (c1, t1), (c2, t2) = fleet["BOA00001"], fleet["BOA00002"]
     config = write_config(tmp_path, platform.url, [("BOA00001", "env", t1), ("BOA00002", "file", t2)],
-                          poll_interval=0.5, reread_interval=2, stream_failures=2)  # fmt: skip
+                          poll_interval=0.5, reread_interval=2, stream_failures=2,
+                          thresholds={"hlar_warning_minutes": 14 * 24 * 60})  # fmt: skip
     # per-contract commands: BOA00002's fails
     text = (
         config.read_text()
@@ -264,6 +265,9 @@ def test_watch_by_polling_runs_the_command_then_acknowledges_only_after_it_succe
         wait_until(lambda: "BOA00002 " + day.isoformat() + " v1: the command exited 3" in watch.logs(), logs=watch.logs)
         time.sleep(1)
         assert not acknowledgment_state(c2, day).acknowledged
+        alarm = f"smartoa-client: WARNING: BOA00002 {day} v1 not acknowledged, HLAR in"
+        wait_until(lambda: alarm in watch.logs(), what="the HLAR alarm", logs=watch.logs)
+        assert f"BOA00001 {day} v1 not acknowledged" not in watch.logs()
 
         modify_day(c1, day, periods_with(day, [(paris(day, 9), paris(day, 10), 1.0)]))
         wait_until(lambda: (tmp_path / "ok-2.json").exists(), what="the modification", logs=watch.logs)

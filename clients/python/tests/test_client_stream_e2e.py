@@ -11,9 +11,11 @@ import json
 import sqlite3
 import time
 from datetime import datetime, timedelta
+from datetime import time as clock_time
 
 import pytest
 from django.core.cache import cache
+from django.db import transaction
 from tests.factories import make_token, modify_day, periods_with, publish_day
 
 from client_platform import (
@@ -27,6 +29,7 @@ from client_platform import (
     write_config,
 )
 from smartoa.consignes.acknowledgments import acknowledgment_state
+from smartoa.consignes.deadlines import set_hlar
 from smartoa.domain.calendar import PARIS
 
 pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
@@ -78,6 +81,12 @@ def stream_config(tmp_path, url, contracts, commands, *, polling: bool = False):
         text = text.replace(f'id = "{contract}"', f'id = "{contract}"\ncommand = "{command}"')
     config.write_text(text)
     return config
+
+
+def deadline_kept(tmp_path, contract: str, day) -> str | None:
+    with sqlite3.connect(tmp_path / "client.sqlite3") as db:
+        row = db.execute("SELECT deadline FROM days WHERE contract = ? AND day = ?", (contract, str(day))).fetchone()
+    return row[0] if row else None
 
 
 def receipts(tmp_path):
@@ -132,6 +141,12 @@ def test_publication_and_modification_arrive_through_the_stream_and_are_acknowle
         modify_day(c1, day, periods_with(day, [(at(day, 9), at(day, 10), 1.0)]))
         wait_until((tmp_path / f"ok-{day}-v2.json").exists, timeout=20, what="the modification", logs=watch.logs)
         wait_until(lambda: acknowledgment_state(c1, day).acknowledged_version == 2, logs=watch.logs)
+
+        with transaction.atomic():
+            set_hlar(day, clock_time(17, 0), actor="test")  # postponed: hlar.changed
+        later = f"{day - timedelta(days=1)}T17:00:00+01:00"
+        wait_until(lambda: f"BOA00001 {day}: HLAR changed to {later}" in watch.logs(), logs=watch.logs)
+        wait_until(lambda: deadline_kept(tmp_path, "BOA00001", day) == later, logs=watch.logs)
     finally:
         stopped = watch.stop()
     assert stopped == 0, watch.logs()

@@ -7,7 +7,10 @@ from smartoa.contracts.models import Contract
 
 
 class ComplianceRun(models.Model):
-    """One computation of a month's compliance; its results replace the month's previous ones."""
+    """One computation of a month's compliance; its results replace the month's previous ones once it is
+    ``complete`` (written chunk by chunk under its id, then made the month's current run in one short
+    transaction: readers only ever see complete runs). A partial re-run evaluates the contracts whose inputs
+    changed (``recomputed``) and keeps the other contracts' results of ``reused_from`` (copied under its id)."""
 
     month = models.DateField(_("mois"), db_index=True)
     started_at = models.DateTimeField(_("début du calcul"))
@@ -17,6 +20,16 @@ class ComplianceRun(models.Model):
     tolerance_percent = models.FloatField(_("tolérance (% de la puissance installée)"))
     contracts = models.PositiveIntegerField(_("contrats"))
     episodes = models.PositiveIntegerField(_("épisodes"))
+    complete = models.BooleanField(_("complet"), default=True)
+    recomputed = models.PositiveIntegerField(_("contrats recalculés"), null=True, blank=True)
+    reused_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("résultats repris du calcul"),
+    )
 
     class Meta:
         verbose_name = _("calcul de conformité")
@@ -28,6 +41,11 @@ class ComplianceRun(models.Model):
 
 
 class _Figures(models.Model):
+    # The run that evaluated these figures: the row's own run, or an earlier one whose result a partial re-run
+    # kept (null: rows stored before partial re-runs, computed by their own run).
+    computed_by = models.ForeignKey(
+        ComplianceRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("calculé par")
+    )
     checked_steps = models.PositiveIntegerField(_("pas contrôlés"))
     breach_steps = models.PositiveIntegerField(_("pas en dépassement"))
     missing_steps = models.PositiveIntegerField(_("pas manquants"))
@@ -56,7 +74,7 @@ class ContractMonth(_Figures):
     class Meta:
         verbose_name = _("conformité mensuelle")
         verbose_name_plural = _("conformités mensuelles")
-        constraints = [models.UniqueConstraint(fields=["contract", "month"], name="contractmonth_unique")]
+        constraints = [models.UniqueConstraint(fields=["run", "contract"], name="contractmonth_run_unique")]
         ordering = ["month", "contract"]
 
     def __str__(self):

@@ -130,7 +130,7 @@ class MonthOverview:
 def months_overview(months: list[date]) -> list[MonthOverview]:
     """The latest run and the pending request of each of ``months`` (first days), in two queries."""
     runs: dict[date, ComplianceRun] = {}
-    for run in ComplianceRun.objects.filter(month__in=months).order_by("month", "-started_at", "-id"):
+    for run in ComplianceRun.objects.filter(month__in=months, complete=True).order_by("month", "-started_at", "-id"):
         runs.setdefault(run.month, run)
     pending = {
         r.month: r for r in ComplianceRequest.objects.filter(month__in=months, state__in=ComplianceRequest.ACTIVE)

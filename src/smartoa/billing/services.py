@@ -1,27 +1,29 @@
-"""The monthly compliance run and its stored results, from which statements are built. Callers own the
-transaction (the run writes its results in one transaction of its own, nested in the caller's if any).
+"""The monthly compliance run and its stored results, from which statements are built. ``run_compliance`` runs
+outside any transaction (it commits chunk by chunk); the other services run in the caller's transaction.
 
-A run evaluates every contract with a consigne in the month (``evaluation.py``), a batch of contracts at a time
-(reads only, its progress told after each batch), then stores per contract-month and per episode the figures, and
-the compensation of the contracts whose inputs are recorded. It replaces the month's previous results at once.
-Stale results: an import, a new consigne version or new compensation inputs do not touch results;
-``stale_contracts`` says which contract-months changed since the month's latest run.
+A run evaluates the contracts with a consigne in the month (``evaluation.py``), a chunk of contracts at a time,
+and stores each chunk's figures per contract-month and per episode (and the compensation of the contracts whose
+inputs are recorded) before the next: memory is bounded by a chunk. Its results replace the month's previous
+ones at once for readers (the run becomes the month's current run when complete). A re-run evaluates only the
+contracts whose inputs changed and keeps the others' results. Stale results: an import, a new consigne version
+or new compensation inputs do not touch results; ``stale_contracts`` says which contract-months changed since
+the month's latest run.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext_noop
 
 from smartoa.audit.services import record
 from smartoa.billing import compensation
-from smartoa.billing.evaluation import PeriodEvaluation, evaluate_period
+from smartoa.billing.evaluation import PeriodEvaluation, evaluate_period, tolerance_settings
 from smartoa.billing.models import CompensationInput, ComplianceRun, ContractMonth, EpisodeResult
 from smartoa.consignes.models import ConsigneVersion
 from smartoa.contracts.models import Contract
@@ -33,6 +35,8 @@ from smartoa.domain.text import check_text
 from smartoa.metering.models import CurveKind, CurveMonth
 from smartoa.metering.storage import read_dense
 
+log = logging.getLogger(__name__)
+
 
 def _contracts_for(first: date, last: date) -> list[Contract]:
     """Contracts with at least one consigne in the period (every one gets a result, even without stops)."""
@@ -40,7 +44,9 @@ def _contracts_for(first: date, last: date) -> list[Contract]:
     return list(Contract.objects.filter(pk__in=ids).order_by("pk"))
 
 
-BATCH_CONTRACTS = 1000  # contracts evaluated at once: the run's memory and the grain of its progress
+# Contracts evaluated and written at once: the run's peak memory (about 0.4 GB per 1,000 contracts × a month,
+# whatever the month's total) and the grain of its progress.
+BATCH_CONTRACTS = 1000
 
 
 def run_compliance(
@@ -50,11 +56,20 @@ def run_compliance(
     tolerance=None,
     progress: Callable[[int, int], None] | None = None,
     batch_size: int = BATCH_CONTRACTS,
+    full: bool = False,
 ) -> ComplianceRun:
     """Compute the month's compliance for every contract with a consigne in it; replaces the month's results.
 
-    The contracts are evaluated ``batch_size`` at a time (reads only), ``progress(done, total)`` told after each
-    batch; the results are then written in one transaction (the month's previous results replaced at once)."""
+    A re-run (the month has a complete run with the same tolerance, and ``full`` is not asked) evaluates only
+    the contracts whose inputs changed since that run started (``stale_contracts``, a contract edited, a contract
+    new in the month) and keeps the others' stored results (copied, with the run that computed them).
+
+    Consistency for readers: the new run's rows are written ``batch_size`` contracts at a time, each chunk in
+    its own transaction, under the new run's id while the run is not ``complete``; readers only see complete runs
+    (``latest_run``), so they keep reading the previous run until one short transaction marks the new one
+    complete. The previous runs' rows are deleted after that. Memory is bounded by one chunk, never the month.
+    ``progress(done, total)`` is told after each chunk (the kept contracts count as done at once). On failure the
+    incomplete run and its rows are removed; the previous results stay current."""
     started = now()
     days = month_days(month)
     first, last = days[0], days[-1]
@@ -62,24 +77,17 @@ def run_compliance(
     if not contracts:
         raise NotFound(gettext_noop("no consigne in %(month)s: nothing to check"), month=f"{first:%Y-%m}")
     total = len(contracts)
+    tolerances = tolerance if tolerance is not None else tolerance_settings()
+    tolerances = (float(tolerances[0]), float(tolerances[1]))
+    previous = None if full else latest_run(first)
+    if previous is not None and (previous.tolerance_kwh, previous.tolerance_percent) != tolerances:
+        previous = None
+    kept = _reusable(previous, contracts) if previous is not None else []
+    kept_set = set(kept)
+    todo = [c for c in contracts if c.pk not in kept_set]
     if progress is not None:
         progress(0, total)
-    episodes: dict[str, list] = defaultdict(list)
-    months: dict[str, list] = defaultdict(list)
-    tolerances = (0.0, 0.0)
-    for a in range(0, total, batch_size):
-        batch = contracts[a : a + batch_size]
-        period = evaluate_period(first, last, batch, tolerance=tolerance, all_contracts=len(batch) == total)
-        tolerances = (period.tolerance_kwh, period.tolerance_percent)
-        for columns, found in zip((episodes, months), _batch_results(first, days, period), strict=True):
-            for name, values in found.items():
-                columns[name].extend(values)
-        if progress is not None:
-            progress(a + len(batch), total)
-
     with transaction.atomic():
-        ContractMonth.objects.filter(month=first).delete()
-        EpisodeResult.objects.filter(month=first).delete()
         run = ComplianceRun.objects.create(
             month=first,
             started_at=started,
@@ -88,15 +96,101 @@ def run_compliance(
             tolerance_kwh=tolerances[0],
             tolerance_percent=tolerances[1],
             contracts=total,
-            episodes=len(episodes["contract_id"]),
+            episodes=0,
+            complete=False,
+            recomputed=len(todo),
+            reused_from=previous if kept else None,
         )
+    try:
+        episodes = _copy_results(previous, run, kept) if previous is not None and kept else 0
+        if progress is not None and kept:
+            progress(len(kept), total)
         month_value = connection.ops.adapt_datefield_value(first)
-        _insert(EpisodeResult, {"run_id": run.pk, "month": month_value}, episodes)
-        _insert(ContractMonth, {"run_id": run.pk, "month": month_value}, months)
-        run.finished_at = now()
-        run.save(update_fields=["finished_at"])
-        record("compliance.run", actor=actor, month=f"{first:%Y-%m}", contracts=run.contracts, episodes=run.episodes)
+        constants = {"run_id": run.pk, "computed_by_id": run.pk, "month": month_value}
+        for a in range(0, len(todo), batch_size):
+            batch = todo[a : a + batch_size]
+            period = evaluate_period(first, last, batch, tolerance=tolerances, all_contracts=len(batch) == total)
+            found_episodes, found_months = _batch_results(first, days, period)
+            del period
+            with transaction.atomic():
+                _insert(EpisodeResult, constants, found_episodes)
+                _insert(ContractMonth, constants, found_months)
+            episodes += len(found_episodes["contract_id"])
+            if progress is not None:
+                progress(len(kept) + a + len(batch), total)
+        with transaction.atomic():  # the switch: from here on, readers see this run
+            run.episodes, run.finished_at, run.complete = episodes, now(), True
+            run.save(update_fields=["episodes", "finished_at", "complete"])
+            record(
+                "compliance.run",
+                actor=actor,
+                month=f"{first:%Y-%m}",
+                contracts=run.contracts,
+                episodes=run.episodes,
+                recomputed=len(todo),
+                reused=len(kept),
+                reused_from=previous.pk if kept and previous is not None else None,
+            )
+    except BaseException:
+        _discard(run)
+        raise
+    with transaction.atomic():  # the month's other runs' rows are no longer read by anyone who starts now
+        ContractMonth.objects.filter(month=first).exclude(run=run).delete()
+        EpisodeResult.objects.filter(month=first).exclude(run=run).delete()
     return run
+
+
+def _reusable(previous: ComplianceRun, contracts: list[Contract]) -> list[int]:
+    """The contracts (pks, in order) whose result in ``previous`` can be kept: they have one, and neither their
+    curves, consignes, compensation inputs (``stale_contracts``) nor their installed power (stored in the
+    result's ``inputs``; results stored without it are computed again) changed since."""
+    stored = dict(ContractMonth.objects.filter(run=previous).values_list("contract_id", "inputs__installed_power"))
+    changed = stale_contracts(previous)
+    return [
+        c.pk
+        for c in contracts
+        if c.pk in stored and c.pk not in changed and stored[c.pk] == float(c.installed_power)  # power: tolerance
+    ]
+
+
+def _copy_results(previous: ComplianceRun, run: ComplianceRun, kept: list[int]) -> int:
+    """Copy ``previous``'s rows of the ``kept`` contracts under ``run`` in the database (INSERT … SELECT, by
+    chunks of contracts, nothing loaded here), keeping who computed them; the number of episodes copied."""
+    copied = 0
+    for model in (ContractMonth, EpisodeResult):
+        fields = [str(f.column) for f in model._meta.concrete_fields if not f.primary_key]
+        names = ", ".join(connection.ops.quote_name(c) for c in fields)
+        chosen = ", ".join(
+            "%s"
+            if c == "run_id"
+            else "COALESCE(computed_by_id, run_id)"
+            if c == "computed_by_id"
+            else connection.ops.quote_name(c)
+            for c in fields
+        )
+        table = connection.ops.quote_name(model._meta.db_table)
+        for a in range(0, len(kept), 500):
+            ids = kept[a : a + 500]
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {table} ({names}) SELECT {chosen} FROM {table} "
+                    f"WHERE run_id = %s AND contract_id IN ({', '.join(['%s'] * len(ids))})",
+                    [run.pk, previous.pk, *ids],
+                )
+                if model is EpisodeResult:
+                    copied += cursor.rowcount
+    return copied
+
+
+def _discard(run: ComplianceRun) -> None:
+    """Remove an incomplete run and the rows written under its id (a failed or interrupted run)."""
+    try:
+        with transaction.atomic():
+            EpisodeResult.objects.filter(run=run).delete()
+            ContractMonth.objects.filter(run=run).delete()
+            ComplianceRun.objects.filter(pk=run.pk, complete=False).delete()
+    except DatabaseError:  # the database itself failed: the incomplete run stays, unseen, until the next run
+        log.exception("incomplete compliance run %s not removed", run.pk)
 
 
 def _batch_results(first: date, days: list[date], period: PeriodEvaluation) -> tuple[dict, dict]:
@@ -160,6 +254,7 @@ def _batch_results(first: date, days: list[date], period: PeriodEvaluation) -> t
             if c
         }
         inputs = {
+            "installed_power": float(contracts[r].installed_power),
             "curve_revisions": {name: v for name, v in zip(day_names, curve_revisions[r], strict=True) if v},
             "consigne_versions": {name: v for name, v in zip(day_names, consigne_numbers[r], strict=True) if v},
         }
@@ -196,7 +291,9 @@ def _compensations(month: date, period: PeriodEvaluation) -> dict[int, dict]:
     """The compensation (JSON-ready) of each contract row of ``period`` that has recorded inputs for the month;
     the others are "not computable" (NO_INPUTS)."""
     row_of = {c.pk: r for r, c in enumerate(period.contracts)}
-    recorded = CompensationInput.objects.filter(month=month).select_related("producible_import")
+    recorded = CompensationInput.objects.filter(month=month, contract_id__in=list(row_of)).select_related(
+        "producible_import"
+    )
     return {
         row_of[inputs.contract_id]: _compensation(period, row_of[inputs.contract_id], inputs)
         for inputs in recorded
@@ -281,7 +378,9 @@ def record_compensation_input(
 
 
 def latest_run(month: date) -> ComplianceRun | None:
-    return ComplianceRun.objects.filter(month=month.replace(day=1)).order_by("-started_at", "-id").first()
+    """The month's current run: its latest complete one (a run being written is not seen)."""
+    runs = ComplianceRun.objects.filter(month=month.replace(day=1), complete=True)
+    return runs.order_by("-started_at", "-id").first()
 
 
 def stale_contracts(run: ComplianceRun, contract_pks: list[int] | None = None) -> set[int]:

@@ -14,13 +14,13 @@ from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from smartoa.billing.compensation import COMPUTED, REASONS
-from smartoa.billing.models import ContractMonth, EpisodeResult
+from smartoa.billing.models import ComplianceRun, ContractMonth, EpisodeResult
 from smartoa.billing.services import NO_INPUTS, latest_run, stale_contracts
 from smartoa.consignes.queries import current_rows
 from smartoa.core.formats import month_text
 from smartoa.domain.calendar import iso, parse_day, parse_instant
 from smartoa.domain.curves import month_days, parse_month
-from smartoa.domain.errors import NotFound
+from smartoa.domain.errors import Conflict, NotFound
 from smartoa.exports.writers import Column, render
 
 FIGURES = (
@@ -108,9 +108,26 @@ def acknowledgment_days(first: date, last: date, contract_pks: list[int]) -> dic
     return {k: (sorted(a), sorted(n)) for k, (a, n) in result.items()}
 
 
+class MonthRecomputed(Conflict):
+    """The month's current run changed while its statements were being read."""
+
+    code = "month_recomputed"
+
+
+STATEMENT_CHUNK = 1000  # contracts per chunk when a month's statements are built all at once
+
+
 def build_statements(month: date, contract_ids: list[str] | None = None) -> list[dict]:
     """The month's statements, built from the stored results of its latest compliance run (one per contract
     with a result, of ``contract_ids`` only when given), as JSON-ready dicts. NotFound without a run."""
+    return list(iter_statements(month, contract_ids))
+
+
+def iter_statements(month: date, contract_ids: list[str] | None = None, *, chunk: int = STATEMENT_CHUNK):
+    """The month's statements (as ``build_statements``), built and yielded ``chunk`` contracts at a time (in
+    contract id order): a month's exports hold one chunk in memory, not the month. The run is chosen once, so
+    every statement comes from the same run; its rows are deleted once a later run is complete, so a reader
+    still iterating then gets MonthRecomputed rather than a truncated month. NotFound without a run."""
     days = month_days(month)
     first, last = days[0], days[-1]
     run = latest_run(first)
@@ -119,27 +136,46 @@ def build_statements(month: date, contract_ids: list[str] | None = None) -> list
             gettext_noop("no compliance run for %(month)s: run 'smartoa compliance run --month %(month)s'"),
             month=f"{first:%Y-%m}",
         )
-    query = ContractMonth.objects.filter(run=run).select_related("contract").order_by("contract__contract_id")
+    query = ContractMonth.objects.filter(run=run).select_related("contract", "computed_by")
+    query = query.order_by("contract__contract_id")
     if contract_ids is not None:
         query = query.filter(contract__contract_id__in=contract_ids)
-    months = list(query)
+    after = None
+    while True:
+        page = query if after is None else query.filter(contract__contract_id__gt=after)
+        months = list(page[:chunk])
+        if after is not None and latest_run(first) != run:  # computed again meanwhile: its rows are going away
+            raise MonthRecomputed(
+                gettext_noop("%(month)s was computed again while its statements were being read: start again"),
+                month=f"{first:%Y-%m}",
+            )
+        if not months:
+            return
+        after = months[-1].contract.contract_id
+        yield from _statements(first, last, run, months)
+        if len(months) < chunk:
+            return
+
+
+def _statements(first: date, last: date, run: ComplianceRun, months: list) -> list[dict]:
+    """The statements of ``months`` (ContractMonth rows of ``run``, one chunk)."""
     pks = [m.contract_id for m in months]
-    one_by_one = contract_ids is not None
     episodes = defaultdict(list)
-    for e in EpisodeResult.objects.filter(run=run, **({"contract_id__in": pks} if one_by_one else {})).order_by(
-        "contract_id", "start"
-    ):
+    for e in EpisodeResult.objects.filter(run=run, contract_id__in=pks).order_by("contract_id", "start"):
         episodes[e.contract_id].append({"start": iso(e.start), "end": iso(e.end), **_figures(e)})
     acks = acknowledgment_days(first, last, pks)
-    stale = stale_contracts(run, pks if one_by_one else None)
+    stale = stale_contracts(run, pks)
     statements = []
     for m in months:
         done, pending = acks.get(m.contract_id, ([], []))
+        by = m.computed_by or run  # the run that evaluated it (an earlier one when a re-run kept it)
         statements.append(
             {
                 "contract_id": m.contract.contract_id,
                 "month": f"{first:%Y-%m}",
-                "computed_at": iso(run.finished_at),
+                "computed_at": iso(by.finished_at),
+                "run": run.pk,
+                "computed_by_run": by.pk,
                 "stale": m.contract_id in stale,
                 "tolerance": {"kwh": run.tolerance_kwh, "percent": run.tolerance_percent},
                 "episodes": episodes[m.contract_id],

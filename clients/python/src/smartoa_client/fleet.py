@@ -182,7 +182,7 @@ def run_command(command: str, received: Received, contract: str, event_id: str |
         "SMARTOA_EVENT_ID": event_id or "",
     }
     try:
-        done = subprocess.run(  # noqa: S603 - the operator's own configured command
+        done = subprocess.run(  # noqa: S603 - the operator's own configured command  # nosec B603
             shlex.split(command), input=received.receipt.raw, env=env, timeout=timeout, check=False
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -191,6 +191,6 @@ def run_command(command: str, received: Received, contract: str, event_id: str |
     return done.returncode
 
 
-def warn(text: str) -> None:
-    """A loud warning: on stderr (and the log)."""
-    print(f"smartoa-client: WARNING: {text}", file=sys.stderr, flush=True)  # noqa: T201
+def warn(text: str, level: str = "WARNING") -> None:
+    """A loud warning on stderr."""
+    print(f"smartoa-client: {level}: {text}", file=sys.stderr, flush=True)  # noqa: T201
