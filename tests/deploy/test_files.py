@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.deploy.proxy import SITE, main_config, nginx_binary, self_signed
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 UNITS = sorted((DEPLOY / "systemd").glob("smartoa-*.service"))
@@ -72,6 +74,8 @@ def test_the_containerfile_is_multi_stage_non_root_with_a_health_check():
     text = (ROOT / "Containerfile").read_text()
     stages = re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\w+))?", text, re.MULTILINE)
     assert len(stages) == 2 and stages[0][1] == "build"
+    assert "pip install --require-hashes -r requirements/runtime.lock" in text  # the lock, then --no-deps
+    assert re.search(r"pip install --no-deps \.", text)
     final = text[text.rindex("\nFROM ") :]
     assert "COPY --from=build /opt/smartoa/.venv" in final
     user = re.findall(r"^USER\s+(\S+)", final, re.MULTILINE)
@@ -91,3 +95,27 @@ def test_the_containerfile_passes_hadolint():
         [hadolint, "--no-color", str(ROOT / "Containerfile")], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_nginx_site_as_shipped_passes_nginx_t(tmp_path):
+    """The committed site, only its certificate paths pointed at a test certificate (IPv6 and HTTP/2 listens,
+    ports 80 and 443 included: ``nginx -t`` binds nothing)."""
+    binary = nginx_binary()
+    if binary is None:
+        pytest.skip("nginx is not installed (scripts/test.sh installs Debian's nginx)")
+    cert, key = self_signed(tmp_path)
+    site = tmp_path / "smartoa.conf"
+    text = SITE.read_text()
+    site.write_text(
+        text.replace("/etc/ssl/smartoa/fullchain.pem", str(cert)).replace("/etc/ssl/smartoa/privkey.pem", str(key))
+    )
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(main_config(tmp_path, site))
+    result = subprocess.run(
+        [binary, "-t", "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c", str(conf)],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    # nginx ≥ 1.25.1 prefers `http2 on;` to the listen parameter (Debian 12's 1.22 knows only the latter).
+    warnings = [line for line in result.stderr.splitlines() if "[warn]" in line and '"http2" directive' not in line]
+    assert warnings == [], result.stderr

@@ -4,8 +4,6 @@ output read by a Modbus client."""
 from __future__ import annotations
 
 import json
-import socket
-import struct
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -75,21 +73,15 @@ def test_export_steps_take_the_safe_side():
         steps(consigne, 10)
 
 
-def read_registers(port: int, function: int, address: int, count: int) -> list[int] | int:
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(struct.pack(">HHHBBHH", 7, 0, 6, 1, function, address, count))
-        header = sock.recv(7)
-        transaction, _, length, _ = struct.unpack(">HHHB", header)
-        pdu = b""
-        while len(pdu) < length - 1:
-            pdu += sock.recv(256)
-    assert transaction == 7
-    if pdu[0] & 0x80:
-        return -pdu[1]
-    return list(struct.unpack(f">{count}H", pdu[2:]))
+def read(client, function: int, address: int, count: int, device_id: int = 1) -> list[int] | int:
+    """The registers read with pymodbus's client, or minus the exception code."""
+    reader = client.read_holding_registers if function == 3 else client.read_input_registers
+    response = reader(address, count=count, device_id=device_id)
+    return -response.exception_code if response.isError() else list(response.registers)
 
 
 def test_modbus_registers_say_the_stop_now_the_next_change_and_the_versions(tmp_path):
+    pymodbus_client = pytest.importorskip("pymodbus.client")  # the `modbus` extra (server and client)
     today = date(2026, 7, 14)
     start, end = (datetime.combine(d, datetime.min.time(), tzinfo=PARIS) for d in (today, today + timedelta(days=1)))
     stop_from, stop_to = start + timedelta(hours=11, minutes=55), start + timedelta(hours=18)
@@ -116,14 +108,25 @@ def test_modbus_registers_say_the_stop_now_the_next_change_and_the_versions(tmp_
     assert registers_for(config, store, "BOA00001", datetime.now(UTC))[8:] == [0, 0]  # today's consigne unknown
     assert registers_for(config, store, "BOA00001", stop_to)[:4] == [0, 0, 0, 0]  # no change after 18:00
 
-    output = ModbusOutput(config, store, "127.0.0.1", 0)
+    clock = [now]
+    output = ModbusOutput(config, store, "127.0.0.1", 0, clock=lambda: clock[0])
     output.start()
+    client = pymodbus_client.ModbusTcpClient("127.0.0.1", port=output.port, timeout=5)
     try:
-        output.refresh(now)
-        assert read_registers(output.port, 3, 10, 10)[:8] == values[:8]
-        assert read_registers(output.port, 4, 10, 1) == [1]
-        assert read_registers(output.port, 3, 0, 1) == [0]  # BOA00000: nothing received
-        assert read_registers(output.port, 3, 15, 10) == -2  # beyond the map
-        assert read_registers(output.port, 6, 0, 1) == -1  # writes refused
+        assert client.connect()
+        assert read(client, 3, 10, 10)[:8] == values[:8]
+        assert read(client, 4, 10, 1) == [1]
+        assert read(client, 3, 10, 1, device_id=17) == [1]  # any unit id
+        assert read(client, 3, 0, 10) == [0] * 9 + [65535]  # BOA00000: nothing received, never called
+        assert read(client, 3, 15, 10) == -2  # beyond the map
+        assert client.write_register(14, 1, device_id=1).exception_code == 1  # writes refused
+        assert client.write_registers(0, [1, 1], device_id=1).exception_code == 1
+        assert client.read_coils(0, count=1, device_id=1).exception_code == 1  # only function codes 3 and 4
+        assert read(client, 3, 10, 10)[:8] == values[:8]  # unchanged by the refused writes
+        store.set_day("BOA00001", today, 3, 3, start - timedelta(hours=8))  # acknowledged since: read time values
+        assert read(client, 3, 15, 1) == [3]
+        clock[0] = stop_to + timedelta(minutes=1)
+        assert read(client, 3, 10, 4) == [0, 0, 0, 0]
     finally:
+        client.close()
         output.stop()

@@ -244,7 +244,7 @@ def cmd_watch(config: Config, store: Store, args: argparse.Namespace) -> int:
         modbus.start()
         err(f"Modbus TCP server on {host}:{port}")
     try:
-        return watch(config, store, ack=args.ack or config.ack, stop=stop, modbus=modbus)
+        return watch(config, store, ack=args.ack or config.ack, stop=stop)
     finally:
         if modbus is not None:
             modbus.stop()

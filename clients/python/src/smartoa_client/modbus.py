@@ -1,8 +1,10 @@
 """An optional Modbus TCP server (``watch --modbus HOST:PORT``) for plant controllers; read-only. The ``modbus``
-extra installs pymodbus, a client to read the registers (the tests use it).
+extra installs pymodbus (≥ 3.16, its ``SimDevice`` server API), which serves the registers; the module is imported
+only by ``watch --modbus``.
 
 Register map (holding registers, function code 3; the same values as input registers, function code 4), unit id
-any, 10 registers per contract in the configuration's order: contract ``i`` (0-based) starts at ``10·i``.
+any (pymodbus device id 0), 10 registers per contract in the configuration's order: contract ``i`` (0-based)
+starts at ``10·i``.
 
     +0  stop flag now: 1 = stop production (effacement) in force now, 0 = no stop
     +1  next change time, Unix epoch seconds, high word  (0 when no change is known today or tomorrow)
@@ -15,17 +17,22 @@ any, 10 registers per contract in the configuration's order: contract ``i`` (0-b
     +8  data valid: 1 when today's consigne is known and the last successful call is recent, else 0
     +9  seconds since the last successful call, capped at 65535
 
-Values are recomputed every second from the local store; writes by a client are ignored (overwritten).
+Values are computed from the local store when they are read; writes are refused (exception 1, illegal function).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import struct
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from pymodbus.constants import ExcCodes
+from pymodbus.server import ModbusTcpServer
+from pymodbus.simulator import DataType, SimData, SimDevice
 
 from smartoa_client.config import Config
 from smartoa_client.documents import PARIS, Consigne, parse_document
@@ -83,20 +90,53 @@ def next_change(
 
 
 class ModbusOutput:
-    """A read-only Modbus TCP server (function codes 3 and 4; others answer exception 1, addresses out of the map
-    exception 2) in a background thread with its own asyncio loop. The protocol's read path is a few lines of
-    framing (MBAP header + PDU), kept here so the registers are exactly those computed by ``registers_for``."""
+    """A read-only Modbus TCP server served by pymodbus (``ModbusTcpServer`` over a ``SimDevice`` block of
+    ``10 × contracts`` registers, any unit id) in a background thread with its own asyncio loop. The registers are
+    computed from the store at each read (the device's ``action``); writes and function codes other than 3/4 answer
+    exception 1 (illegal function), addresses outside the map exception 2 (pymodbus)."""
 
-    def __init__(self, config: Config, store: Store, host: str, port: int):
+    def __init__(self, config: Config, store: Store, host: str, port: int, clock: Callable[[], datetime] | None = None):
         self.config, self.store, self.host, self.port = config, store, host, port
-        self.values = [0] * (REGISTERS_PER_CONTRACT * len(config.contracts))
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.size = REGISTERS_PER_CONTRACT * len(config.contracts)
         self.loop = asyncio.new_event_loop()
-        self.server: asyncio.base_events.Server | None = None
+        self.server: ModbusTcpServer | None = None
         self.ready = threading.Event()
         self.thread = threading.Thread(target=self._serve, name="modbus", daemon=True)
 
+    def device(self) -> SimDevice:
+        """The pymodbus device: one block of registers from address 0, refreshed by ``on_access``."""
+        block = SimData(0, values=[0] * self.size, datatype=DataType.REGISTERS)
+        return SimDevice(id=0, simdata=[block], action=self.on_access)
+
+    async def on_access(
+        self,
+        function_code: int,
+        start_address: int,
+        address: int,
+        count: int,
+        current_registers: list[int],
+        set_values: list[int] | list[bool] | None,
+    ) -> ExcCodes | None:
+        """Refuse writes and other function codes; otherwise fill the registers in place with the values now."""
+        if set_values is not None or function_code not in (3, 4):
+            return ExcCodes.ILLEGAL_FUNCTION
+        values = await asyncio.to_thread(self.values, self.clock())
+        current_registers[start_address : start_address + len(values)] = values
+        return None
+
+    def values(self, now: datetime) -> list[int]:
+        """Every contract's registers at ``now``, in the configuration's order (zeros for a contract that fails)."""
+        values: list[int] = []
+        for contract in self.config.contracts:
+            try:
+                values += registers_for(self.config, self.store, contract.id, now)
+            except Exception:
+                log.exception("%s: Modbus registers not computed", contract.id)
+                values += [0] * REGISTERS_PER_CONTRACT
+        return values
+
     def start(self) -> None:
-        self.refresh()
         self.thread.start()
         if not self.ready.wait(10) or self.server is None:
             raise RuntimeError(f"the Modbus server could not listen on {self.host}:{self.port}")
@@ -104,58 +144,32 @@ class ModbusOutput:
     def _serve(self) -> None:
         asyncio.set_event_loop(self.loop)
         try:
-            self.server = self.loop.run_until_complete(asyncio.start_server(self._client, self.host, self.port))
-            self.port = self.server.sockets[0].getsockname()[1]
-        except OSError:
+            self.loop.run_until_complete(self._listen())
+        except Exception:
             log.exception("the Modbus server could not listen on %s:%s", self.host, self.port)
+            self.server = None
             self.ready.set()
             return
         self.ready.set()
         self.loop.run_forever()
 
-    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                header = await reader.readexactly(7)
-                transaction, protocol, length, unit = struct.unpack(">HHHB", header)
-                pdu = await reader.readexactly(length - 1) if length > 1 else b""
-                if protocol != 0:
-                    break
-                answer = self.answer(pdu)
-                writer.write(struct.pack(">HHHB", transaction, 0, len(answer) + 1, unit) + answer)
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    def answer(self, pdu: bytes) -> bytes:
-        """The response PDU of a request PDU."""
-        function = pdu[0] if pdu else 0
-        if function not in (3, 4) or len(pdu) != 5:
-            return bytes([function | 0x80, 1])
-        address, count = struct.unpack(">HH", pdu[1:5])
-        values = list(self.values)
-        if not 1 <= count <= 125 or address + count > len(values):
-            return bytes([function | 0x80, 2])
-        return bytes([function, 2 * count]) + struct.pack(f">{count}H", *values[address : address + count])
-
-    def refresh(self, now: datetime | None = None) -> None:
-        now = now or datetime.now(UTC)
-        values: list[int] = []
-        for contract in self.config.contracts:
-            try:
-                values += registers_for(self.config, self.store, contract.id, now)
-            except Exception:
-                log.exception("%s: Modbus registers not updated", contract.id)
-                values += [0] * REGISTERS_PER_CONTRACT
-        self.values = values
+    async def _listen(self) -> None:
+        self.server = ModbusTcpServer(self.device(), address=(self.host, self.port))
+        await self.server.serve_forever(background=True)
+        sockets = getattr(self.server.transport, "sockets", None)
+        if sockets:
+            self.port = sockets[0].getsockname()[1]
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.loop.call_soon_threadsafe(self.server.close)
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        """Close the listener and every client connection, then the loop."""
+        if self.loop.is_running() and self.server is not None:
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self.server.shutdown(), self.loop).result(timeout=5)
+        if self.loop.is_running():
+            self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
+        if not self.loop.is_running():
+            self.loop.close()
 
 
 def parse_address(text: str) -> tuple[str, int]:

@@ -1,7 +1,9 @@
 """The health of the fleet from the local store, Nagios-style: OK (0), WARNING (1), CRITICAL (2), one line.
 
 Critical/warning when a day's current version is unacknowledged close to its HLAR, a token is near expiry, or
-no call to the server succeeded for too long (the watch has stopped, the network or the token fails)."""
+no call to the server succeeded for too long (the watch has stopped, the network or the token fails): the store is
+only as fresh as its last successful call, so past ``silence_warning_minutes`` / ``silence_critical_minutes`` the
+line says the information is stale and since when (Europe/Paris time)."""
 
 from __future__ import annotations
 
@@ -39,10 +41,12 @@ def findings(config: Config, store: Store, now: datetime) -> list[Finding]:
             found.append(Finding(CRITICAL, f"{contract.id}: no successful call recorded"))
         else:
             silence = now - state.last_success_at
+            since = state.last_success_at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
+            text = f"{contract.id}: no successful call for {_minutes(silence)}, information stale (as of {since})"
             if silence >= timedelta(minutes=t.silence_critical_minutes):
-                found.append(Finding(CRITICAL, f"{contract.id}: no successful call for {_minutes(silence)}"))
+                found.append(Finding(CRITICAL, text))
             elif silence >= timedelta(minutes=t.silence_warning_minutes):
-                found.append(Finding(WARNING, f"{contract.id}: no successful call for {_minutes(silence)}"))
+                found.append(Finding(WARNING, text))
         if state.token_expires_at is not None:
             left = state.token_expires_at - now
             if left <= timedelta(days=t.token_critical_days):

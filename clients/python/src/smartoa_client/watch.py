@@ -1,7 +1,7 @@
 """``watch``: one thread per contract follows the event stream (falling back to conditional polling while the
 stream is unavailable), re-reads every day of the window at start-up and periodically (a change is never missed
 even if an event is), and processes each new version (command, then acknowledgment). The main thread warns as
-HLAR approaches unacknowledged and refreshes the Modbus registers."""
+HLAR approaches unacknowledged."""
 
 from __future__ import annotations
 
@@ -189,7 +189,7 @@ class HlarAlarm:
                 warn(finding.text, "CRITICAL" if finding.level == CRITICAL else "WARNING")
 
 
-def watch(config: Config, store: Store, *, ack: bool, stop: threading.Event, modbus: object | None = None) -> int:
+def watch(config: Config, store: Store, *, ack: bool, stop: threading.Event) -> int:
     """Run until ``stop`` is set; returns the exit status."""
     sessions = [ContractSession(config, contract, store) for contract in config.contracts]
     watchers = [ContractWatcher(config, session, ack=ack, stop=stop) for session in sessions]
@@ -203,8 +203,6 @@ def watch(config: Config, store: Store, *, ack: bool, stop: threading.Event, mod
             if time.monotonic() >= next_alarm:
                 alarm.check()
                 next_alarm = time.monotonic() + 30
-            if modbus is not None:
-                modbus.refresh()  # type: ignore[attr-defined]
             stop.wait(1.0)
     finally:
         stop.set()
