@@ -262,6 +262,28 @@ if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", SMARTOA_API_FAILURE_RATE):
         f"SMARTOA_API_FAILURE_RATE must be COUNT/PERIOD such as 20/m or 100/5m, not {SMARTOA_API_FAILURE_RATE!r}"
     )
 
+# --- health and metrics (core/probes.py, core/metrics.py) ------------------------------------------------
+
+
+def _metrics_allowed() -> tuple:
+    """The networks allowed to read /metrics: IP addresses or CIDR blocks; loopback only by default."""
+    import ipaddress
+
+    networks = []
+    for entry in _env_list("SMARTOA_METRICS_ALLOWED") or ["127.0.0.1", "::1"]:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"SMARTOA_METRICS_ALLOWED: {entry!r} is not an IP address or a network such as 10.0.0.0/8"
+            ) from None
+    return tuple(networks)
+
+
+SMARTOA_METRICS_ALLOWED = _metrics_allowed()
+# Seconds of database time /readyz and /metrics may take before they answer (503 / without the database gauges).
+SMARTOA_READY_TIMEOUT = _env_float("SMARTOA_READY_TIMEOUT", 2.0, minimum=0, maximum=60, above=True)
+
 # --- Django --------------------------------------------------------------------------------------------
 
 INSTALLED_APPS = [
@@ -294,6 +316,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "smartoa.core.logging.RequestIdMiddleware",
+    "smartoa.core.probes.RouteLabelMiddleware",  # the route template, for the request metrics (process_view only)
     "smartoa.api.errors.JsonErrorsMiddleware",  # under /api/, every answer is JSON (404, 405, 400, 500…)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -524,19 +547,28 @@ else:
 
 # Console logs carry the request id (X-Request-ID of the response; in the body of a 500/503). Server errors of
 # Django (django.request, with their traceback) are logged; its 4xx warnings are not, nor rejected Host headers
-# (scanners' noise: the 400 is in the access log).
+# (scanners' noise: the 400 is in the access log). SMARTOA_LOG_FORMAT=json writes one JSON object per line (time,
+# level, logger, message, request_id) and a line per request (method, path, status, duration_ms).
 LOG_LEVEL = _env("SMARTOA_LOG_LEVEL", "WARNING").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     raise ImproperlyConfigured(f"SMARTOA_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {LOG_LEVEL!r}")
+LOG_FORMAT = _env("SMARTOA_LOG_FORMAT", "text").lower()
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"SMARTOA_LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "smartoa.core.logging.RequestIdFilter"}},
     "formatters": {
         "console": {"format": "%(asctime)s %(levelname)s %(name)s [request %(request_id)s] %(message)s"},
+        "json": {"()": "smartoa.core.logging.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "console"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "console",
+        },
     },
     "loggers": {
         "smartoa": {"handlers": ["console"], "level": LOG_LEVEL},
@@ -545,3 +577,5 @@ LOGGING = {
         "django.security.DisallowedHost": {"handlers": [], "level": "CRITICAL", "propagate": False},
     },
 }
+if LOG_FORMAT == "json":  # a line per request (core/probes.py)
+    LOGGING["loggers"]["smartoa.request"] = {"handlers": ["console"], "level": "INFO", "propagate": False}

@@ -18,6 +18,7 @@ from smartoa.audit.services import record
 from smartoa.consignes.deadlines import hlar_for
 from smartoa.consignes.models import Acknowledgment, Consigne, ConsigneVersion
 from smartoa.core.clock import now
+from smartoa.core.metrics import ACKNOWLEDGMENTS, after_commit
 from smartoa.core.sql import chunks
 from smartoa.domain.acknowledgment import DayAcknowledgment, status_of
 from smartoa.domain.calendar import iso
@@ -113,6 +114,7 @@ def acknowledge(
         version=current.number,
         channel=channel,
     )
+    after_commit(ACKNOWLEDGMENTS, 1, channel)
     return ack
 
 

@@ -24,6 +24,7 @@ from smartoa.consignes.rules import Force, audit_of, enforce, rule_problems
 from smartoa.contracts.models import Contract
 from smartoa.contracts.services import contracts_by_id
 from smartoa.core.clock import now
+from smartoa.core.metrics import VERSIONS, after_commit
 from smartoa.core.sql import chunks
 from smartoa.domain.errors import Conflict, InvalidInput, NotFound, UserError, at_most
 from smartoa.domain.schedule import ConsigneDocument, ScheduleError, parse_document, render_document
@@ -259,6 +260,7 @@ def publish(
         "consigne.published",
         [notice(contracts[d.contract_id], d, 1, factory.document(d), hlars[d.delivery_day]) for d in documents],
     )
+    after_commit(VERSIONS, len(rows), "published")
     return [Published(d.contract_id, d.delivery_day, 1) for d in documents]
 
 
@@ -372,6 +374,7 @@ def modify(
         ],
         reason=reason,
     )
+    after_commit(VERSIONS, len(versions), "modified")
     return versions
 
 

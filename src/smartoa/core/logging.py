@@ -7,9 +7,11 @@ for Django (and gives one when Django is called without that edge, as by its tes
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from contextvars import ContextVar, Token
+from datetime import UTC, datetime
 
 HEADER = "X-Request-ID"
 ENVIRON_KEY = "smartoa.request_id"
@@ -43,6 +45,29 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = _current.get() or "-"
         return True
+
+
+_REQUEST_FIELDS = ("method", "path", "status", "duration_ms")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line (SMARTOA_LOG_FORMAT=json): time (UTC, ISO 8601), level, logger, message,
+    request_id, the request's method/path/status/duration_ms on request lines, and the traceback if any."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None) or _current.get() or "-",
+        }
+        for field in _REQUEST_FIELDS:
+            if hasattr(record, field):
+                line[field] = getattr(record, field)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
 
 
 class RequestIdWsgi:

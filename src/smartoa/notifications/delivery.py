@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from smartoa.core.clock import now
+from smartoa.core.metrics import DELIVERIES, after_commit
 from smartoa.core.sql import chunks
 from smartoa.notifications.models import OutboxMessage
 from smartoa.notifications.outbox import rendered
@@ -194,4 +195,11 @@ def settle(token: str, messages: Sequence[OutboxMessage], outcomes: Sequence[Out
         OutboxMessage.objects.bulk_update(failures, fields, batch_size=200)
         erased = [m.pk for m in failures if m.sensitive and m.status == Status.FAILED]
         OutboxMessage.objects.filter(pk__in=erased).update(context={}, body="")
+        settled = Counter[tuple[str, str]]()
+        for message, outcome in zip(messages, outcomes, strict=True):
+            if message.pk in held:
+                kept = outcome.ok or message.status == Status.PENDING
+                settled[message.kind, "delivered" if outcome.ok else "retried" if kept else "failed"] += 1
+        for (kind, result), count in settled.items():
+            after_commit(DELIVERIES, count, kind, result)
     return counts

@@ -24,6 +24,13 @@ class SmartOAServer(BaseApplication):
         return import_app(self.app)
 
 
+def _worker_gone(server, worker):
+    """In the master, when a worker ended (even killed): prometheus_client's cleanup of its files."""
+    from smartoa.core.metrics import process_exited
+
+    process_exited(worker.pid)
+
+
 def _flush_on_exit(server, worker):
     from smartoa.api.auth import flush_last_use
     from smartoa.api.refusals import flush_tally
@@ -61,5 +68,6 @@ def run(
         "loglevel": "warning",
         "proc_name": "smartoa",
         "worker_exit": _flush_on_exit,
+        "child_exit": _worker_gone,
     }
     SmartOAServer(options, app).run()

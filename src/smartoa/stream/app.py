@@ -14,11 +14,13 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
 from django.db import InterfaceError, OperationalError
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -30,6 +32,8 @@ from smartoa.api.hotpath import BAD_HOST, host_allowed
 from smartoa.core import outage
 from smartoa.core.clock import now
 from smartoa.core.logging import HEADER, bind_request_id, new_request_id, unbind_request_id
+from smartoa.core.metrics import CONTENT_TYPE, exposition
+from smartoa.core.probes import metrics_allowed
 from smartoa.domain.calendar import iso
 from smartoa.stream import store
 from smartoa.stream.hub import Hub, Subscriber, event_chunk
@@ -193,6 +197,38 @@ async def health(request: Request) -> Response:
     )
 
 
+async def ready(request: Request) -> Response:
+    """``/readyz``: the web processes' checks (core/health.py), run in the stream's database threads."""
+    from smartoa.core.health import readiness
+
+    hub: Hub = request.app.state.hub
+    is_ready, checks = await hub.store.run(readiness)
+    body = {"status": "ok" if is_ready else "unavailable", "checks": checks}
+    return JSONResponse(body, status_code=200 if is_ready else 503, headers={"Cache-Control": "no-store"})
+
+
+class StreamCollector(Collector):
+    """The stream process's gauge: its open streams."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    def collect(self) -> Iterator[Metric]:
+        gauge = GaugeMetricFamily("smartoa_stream_open_connections", "Event streams open on this stream process")
+        gauge.add_metric([], self.hub.open_streams)
+        yield gauge
+
+
+async def metrics(request: Request) -> Response:
+    """``/metrics`` of the stream process (its own counters and open streams), for SMARTOA_METRICS_ALLOWED only."""
+    client = request.client.host if request.client else ""
+    if not metrics_allowed(client, request.headers.get("x-forwarded-for")):
+        body = error_body(404, "not_found", "no such path on the event stream server (GET /api/v1/events)")
+        return Response(body, status_code=404, media_type="application/json")
+    payload = exposition(StreamCollector(request.app.state.hub))
+    return Response(payload, headers={"Content-Type": CONTENT_TYPE, "Cache-Control": "no-store"})
+
+
 async def not_found(request: Request, exc: Exception) -> Response:
     status = getattr(exc, "status_code", 404)
     code = "method_not_allowed" if status == 405 else "not_found"
@@ -213,7 +249,12 @@ def build_app(hub: Hub | None = None) -> Starlette:
             await hub.stop()
 
     app = Starlette(
-        routes=[Route(PATH, EventsEndpoint(hub)), Route("/healthz", health)],
+        routes=[
+            Route(PATH, EventsEndpoint(hub)),
+            Route("/healthz", health),
+            Route("/readyz", ready),
+            Route("/metrics", metrics),
+        ],
         lifespan=lifespan,
         exception_handlers={404: not_found, 405: not_found},
     )

@@ -33,9 +33,11 @@ class Command(SmartOACommand):
                 raise Conflict(gettext_noop("--dev is refused in production"))
             call_command("runserver", f"{host}:{port}")
             return
+        from smartoa.core.metrics import use_multiprocess
         from smartoa.runtime.server import run
 
         call_command("collectstatic", interactive=False, verbosity=0)
 
         connections.close_all()  # never share a database connection with forked workers
+        use_multiprocess(settings.DATA_DIR, "web")  # each worker's counters in a file, summed by /metrics
         run(host=host, port=port, workers=workers, threads=threads, access_log=access_log)

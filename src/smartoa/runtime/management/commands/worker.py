@@ -8,6 +8,7 @@ processes, API calls are answered first."""
 import os
 import signal
 
+from django.conf import settings
 from django.db import connections
 
 from smartoa.core.database import not_ready
@@ -41,8 +42,10 @@ class Command(SmartOACommand):
             raise InvalidInput(gettext_noop("--nice must be between 0 and 19"))
         if problem := not_ready():
             raise Conflict(gettext_noop("refusing to start: %(problem)s"), problem=problem)
+        from smartoa.core.metrics import use_multiprocess
         from smartoa.jobs.engine import catch_up, huey, stopping
 
+        use_multiprocess(settings.DATA_DIR, "worker")  # its deliveries are summed by /metrics of the web processes
         huey.immediate = False
         consumer = huey.create_consumer(
             workers=workers,
