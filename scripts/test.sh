@@ -54,6 +54,10 @@ echo "== lint (ruff) and types (mypy)"
 .venv/bin/ruff format --check --quiet src tests bench/* clients/python
 .venv/bin/mypy
 
+echo "== security: bandit (the code), pip-audit (the locked dependencies)"
+.venv/bin/bandit -q -c pyproject.toml -r src clients/python/src
+scripts/audit.sh
+
 echo "== tests on SQLite"
 .venv/bin/pytest "$@"
 echo "== tests on PostgreSQL ($PG_URL)"

@@ -20,7 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 from smartoa.contracts.ips import InvalidAddress, parse_ip
 
 INSECURE_SECRET_KEYS = {"", "change-me", "changeme", "secret", "dev", "insecure-test-key"}
-DEFAULT_TEST_SECRET_KEY = "insecure-test-key"  # noqa: S105 - test environment only, refused in production
+DEFAULT_TEST_SECRET_KEY = "insecure-test-key"  # noqa: S105 - test environment only, refused in production  # nosec B105
 
 
 def _env(name: str, default: str = "") -> str:

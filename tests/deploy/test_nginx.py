@@ -132,6 +132,9 @@ def test_https_serves_the_portal_with_hsts_once(proxied):
     assert headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
     status, headers, _ = https(proxied, "GET", "/static/does-not-exist.css")
     assert status == 404
+    status, _, body = https(proxied, "GET", "/healthz")
+    assert (status, json.loads(body)["status"]) == (200, "ok")
+    assert https(proxied, "GET", "/metrics", source="127.0.0.1")[0] == 404  # even from an allowed address
 
 
 def test_the_login_posts_are_limited_with_429_not_the_page(proxied):

@@ -1,7 +1,8 @@
 """Health probes, metrics and JSON logs of the real processes: ``smartoa serve`` (gunicorn, 2 workers: both
 workers' counts summed by /metrics whichever answers), ``smartoa stream`` (/readyz, /metrics with its open
 streams), /readyz 503 when PostgreSQL goes away (a TCP relay standing for the server) and back without a restart,
-and when a migration is missing (a database of its own, a migration unapplied under the running server)."""
+and when a migration is missing (a database of its own, a migration unapplied under the running server); a
+``smartoa worker`` sharing the data folder has its delivery counters summed by the web process's /metrics."""
 
 from __future__ import annotations
 
@@ -9,14 +10,20 @@ import http.client
 import json
 import re
 import time
+from datetime import date
 
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 
 from smartoa.contracts.services import add_ips, issue_token
+from smartoa.jobs.engine import LazySqliteStorage, huey
+from smartoa.notifications.models import OutboxMessage
+from smartoa.notifications.services import set_webhook
 from tests.api.servers import TcpRelay, call, start_server
-from tests.factories import PUBLIC_IP
+from tests.factories import PUBLIC_IP, publish_day
+from tests.jobs.test_worker import Worker, delivered, wait_until
+from tests.notifications.receiver import Receiver
 from tests.ops.metrics_text import sample
 from tests.stream.sse import SseClient, start_stream
 from tests.subprocess_env import database_url, smartoa
@@ -182,3 +189,49 @@ def test_stream_process_probes_and_open_streams_gauge(tmp_path, token):
         assert refused == 404 and b"smartoa_" not in body
     finally:
         stream.stop()
+
+
+@pytest.fixture
+def queue(tmp_path):
+    """The test's jobs go to a SQLite queue file, for the worker subprocess (as in tests/jobs/test_worker.py)."""
+    path = tmp_path / "jobs.sqlite3"
+    huey.immediate = False
+    huey.storage = LazySqliteStorage(huey.name, filename=str(path), timeout=20)
+    yield path
+    huey.storage.close()
+    huey.immediate = True
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def test_the_workers_deliveries_and_job_runs_reach_the_web_metrics(tmp_path, queue, receiver, make_contract):
+    """``smartoa worker`` and ``smartoa serve`` sharing SMARTOA_DATA_DIR: the worker's delivery counters are summed
+    by the web process's /metrics; its job runs give the jobs' last success."""
+    contract = make_contract("BOA00001")
+    with transaction.atomic():
+        set_webhook(contract, receiver.url, actor="test")
+    publish_day(contract, date(2026, 11, 25))  # commits: a webhook call in the outbox, its delivery queued
+    message = OutboxMessage.objects.get(kind="webhook")
+    server = start_server(tmp_path, workers=2)
+    worker = Worker(tmp_path, queue, "--workers", "1")
+    try:
+        assert receiver.wait_for(1), worker.logs()
+        wait_until(lambda: delivered(message), what="the delivery to be recorded")
+        deadline = time.monotonic() + 30
+        while True:
+            _, _, body = get(server.port, "/metrics")
+            text = body.decode()
+            if sample(text, "smartoa_outbox_deliveries_total", kind="webhook", outcome="delivered") == 1:
+                break
+            assert time.monotonic() < deadline, text
+            time.sleep(0.3)
+        assert sample(text, "smartoa_job_last_success_timestamp_seconds", job="notifications.deliver") > 0
+        assert sample(text, "smartoa_outbox_pending_messages") == 0
+    finally:
+        worker.stop()
+        server.stop()

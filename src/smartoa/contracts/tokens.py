@@ -4,7 +4,7 @@
 import hashlib
 import secrets
 
-TOKEN_PREFIX = "soa_"  # noqa: S105 - the public prefix that marks a token, not a secret
+TOKEN_PREFIX = "soa_"  # noqa: S105 - the public prefix that marks a token, not a secret  # nosec B105
 
 
 def new_token() -> str:

@@ -114,7 +114,7 @@ def fail_interrupted() -> int:
             status=Status.FAILED,
             last_error="interrupted during its last try",
             lease_until=None,
-            lease_token="",
+            lease_token="",  # no lease, not a password  # nosec B106
             updated_at=moment,
         )
 
@@ -174,7 +174,7 @@ def settle(token: str, messages: Sequence[OutboxMessage], outcomes: Sequence[Out
             status=Status.DELIVERED,
             delivered_at=moment,
             lease_until=None,
-            lease_token="",
+            lease_token="",  # no lease, not a password  # nosec B106
             last_error="",
             updated_at=moment,
         )

@@ -25,7 +25,7 @@ from smartoa.accounts.security import has_second_factor
 # Reachable without an account: the login page, the forgotten password, the lost authenticator, the language.
 PUBLIC = ("/connexion/", "/connexion/oubli/", "/connexion/appareil-perdu/", "/langue/")
 NOT_CONCERNED = ("/api/", "/static/", "/favicon.ico")
-STEP_URLS = {
+STEP_URLS = {  # each login step's page: URL names, no password  # nosec B105
     "first_password": "web:first-password",
     "enrol": "web:enrol",
     "verify": "web:verify",

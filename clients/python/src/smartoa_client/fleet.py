@@ -182,7 +182,7 @@ def run_command(command: str, received: Received, contract: str, event_id: str |
         "SMARTOA_EVENT_ID": event_id or "",
     }
     try:
-        done = subprocess.run(  # noqa: S603 - the operator's own configured command
+        done = subprocess.run(  # noqa: S603 - the operator's own configured command  # nosec B603
             shlex.split(command), input=received.receipt.raw, env=env, timeout=timeout, check=False
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
