@@ -74,6 +74,8 @@ def test_the_containerfile_is_multi_stage_non_root_with_a_health_check():
     text = (ROOT / "Containerfile").read_text()
     stages = re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\w+))?", text, re.MULTILINE)
     assert len(stages) == 2 and stages[0][1] == "build"
+    assert "pip install --require-hashes -r requirements/runtime.lock" in text  # the lock, then --no-deps
+    assert re.search(r"pip install --no-deps \.", text)
     final = text[text.rindex("\nFROM ") :]
     assert "COPY --from=build /opt/smartoa/.venv" in final
     user = re.findall(r"^USER\s+(\S+)", final, re.MULTILINE)
