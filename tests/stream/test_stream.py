@@ -255,3 +255,46 @@ def test_the_web_api_sends_the_stream_to_its_process(contract, token, client, se
     assert answer.status_code == 307
     assert answer["Location"] == "http://localhost:8001/api/v1/events?last_event_id=7"
     assert client.get("/api/v1/events").status_code == 401
+
+
+def stream_seen(token_pk: int, after=None, seconds: float = 15):
+    """The token's ``last_stream_at`` once it is set (and later than ``after``), waiting up to ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        seen = ApiToken.objects.values_list("last_stream_at", flat=True).get(pk=token_pk)
+        if (seen is not None and (after is None or seen > after)) or time.monotonic() > deadline:
+            return seen
+        time.sleep(0.5)
+
+
+def test_a_stream_held_across_a_publication_keeps_its_machine_seen(contract, stream, clients, make_contract):
+    """A machine still connected when a version is published received it: its ``last_stream_at`` is refreshed
+    (to the minute, once a minute) while the stream stays open, so the early warning does not flag its contract;
+    a contract whose stream closed before the publication is still flagged."""
+    from smartoa.backoffice.contact import early_warning
+
+    held_token = make_token(contract)
+    held_pk = ApiToken.objects.get(contract=contract).pk
+    gone = make_contract("BOA00002")
+    gone_token = make_token(gone)
+    gone_pk = ApiToken.objects.get(contract=gone).pk
+    held, left = clients(stream.port, held_token), clients(stream.port, gone_token)
+    assert held.status == 200 and left.status == 200
+    opened, gone_seen = stream_seen(held_pk), stream_seen(gone_pk)
+    assert opened is not None and gone_seen is not None
+    left.close()
+    deadline = time.monotonic() + 15
+    while stream.health()["streams"] != 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert stream.health()["streams"] == 1
+    gone_seen = stream_seen(gone_pk)  # a refresh may have come before the close was seen
+    publish_day(contract, DAY)
+    publish_day(gone, DAY)
+    assert held.next_event().type == "consigne.published"
+    refreshed = stream_seen(held_pk, after=opened, seconds=90)  # the next minute, while the stream is open
+    assert refreshed is not None and refreshed > opened
+    assert ApiToken.objects.values_list("last_stream_ip", flat=True).get(pk=held_pk) == "127.0.0.1"
+    assert stream_seen(gone_pk, seconds=0) == gone_seen  # closed: not refreshed
+    warning = early_warning(DAY)
+    assert [silent.contract_id for silent in warning.contracts] == ["BOA00002"]
+    assert warning.contracts[0].missed_version

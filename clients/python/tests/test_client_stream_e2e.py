@@ -221,3 +221,45 @@ def test_the_sandbox_consigne_flows_to_the_watching_client(platform, make_contra
     finally:
         stopped = watch.stop()
     assert stopped == 0, watch.logs()
+
+
+@needs_stream
+def test_a_resume_older_than_the_kept_events_gets_stream_reset_and_the_client_rereads_the_days(
+    platform, make_contract, tmp_path
+):
+    from smartoa.notifications.models import Event
+    from smartoa.notifications.outbox import purge_events
+
+    contract = make_contract("BOA00001")
+    token = make_token(contract)
+    first, second = day_ahead(5), day_ahead(6)
+    config = stream_config(
+        tmp_path, platform.url, [("BOA00001", "env", token)], {"BOA00001": user_command(tmp_path, "ok", 0)}
+    )
+    watch = Watch(config, "--ack", tokens={"BOA00001": token})
+    try:
+        wait_until(lambda: connected(tmp_path, "BOA00001"), timeout=60, logs=watch.logs)
+        publish_day(contract, first)
+        wait_until((tmp_path / f"ok-{first}-v1.json").exists, timeout=20, logs=watch.logs)
+
+        port = platform.stream.port
+        platform.stream.stop()  # cut; meanwhile changes happen and the events the client missed are purged
+        modify_day(contract, first, periods_with(first, [(at(first, 9), at(first, 10), 1.0)]))
+        missed = Event.objects.filter(contract=contract).order_by("-pk").first()
+        publish_day(contract, second)
+        assert purge_events(missed.created_at + timedelta(microseconds=1)) >= 2
+        platform.stream = start(tmp_path, "stream", ["stream"], port=port)
+        wait_until(lambda: "re-reading the days" in watch.logs(), timeout=60, what="stream.reset", logs=watch.logs)
+        for name in (f"ok-{first}-v2.json", f"ok-{second}-v1.json"):
+            wait_until((tmp_path / name).exists, timeout=60, what=f"{name} after the reset", logs=watch.logs)
+    finally:
+        stopped = watch.stop()
+    assert stopped == 0, watch.logs()
+    assert "are no longer kept; re-read the days" in watch.logs()
+    kept = receipts(tmp_path)
+    # the periodic re-read is an hour away: the days missed came from the re-read the reset asked for
+    assert [(r[1], r[2], r[3]) for r in kept] == [
+        (first.isoformat(), 1, "stream"),
+        (first.isoformat(), 2, "reread"),
+        (second.isoformat(), 1, "reread"),
+    ]

@@ -70,9 +70,19 @@ class LastUseBuffer:
     noted only when its stored use is a minute old or more (the authentication statement says so), so each token
     is written at most once a minute. At worst (a worker killed) the last use lags by the flush interval; it is
     informational (the back office's "last seen"), never used for access.
+
+    ``columns``: the token's columns written (the API's last use; the event stream writes ``last_stream_at`` and
+    ``last_stream_ip`` with the same buffer). ``keep_ip``: a use noted without an address leaves the stored one
+    (the stream's open connections, noted once a minute, all in the same UPDATEs whatever their addresses).
     """
 
-    def __init__(self):
+    def __init__(self, columns: tuple[str, str] = ("last_used_at", "last_used_ip"), *, keep_ip: bool = False):
+        at, ip = columns
+        address = f"COALESCE(%s, {ip})" if keep_ip else "%s"
+        self.update_sql = (
+            f"UPDATE contracts_apitoken SET {at} = %s, {ip} = {address}"
+            f" WHERE id IN ({{ids}}) AND ({at} IS NULL OR {at} < %s)"
+        )
         self.pending: dict[int, tuple[datetime, str | None]] = {}
         self.last_flush: datetime | None = None
         self.lock = threading.Lock()
@@ -90,15 +100,15 @@ class LastUseBuffer:
             except DatabaseError:  # informational only: never fail an API call for it
                 log.warning("could not record the tokens' last use", exc_info=True)
 
-    def flush(self, moment: datetime | None = None) -> None:
+    def flush(self, moment: datetime | None = None) -> int:
         """Write the pending uses in one transaction, in the order of the ids (so that concurrent workers lock rows
         in the same order), one UPDATE for each run of ids with the same minute and address (at most 500); a use
-        older than the stored one (another worker wrote a later one) changes nothing."""
+        older than the stored one (another worker wrote a later one) changes nothing; returns how many tokens."""
         with self.lock:
             pending, self.pending = self.pending, {}
             self.last_flush = moment
         if not pending:
-            return
+            return 0
         runs: list[tuple[datetime, str | None, list[int]]] = []  # consecutive ids with the same use
         for pk, (at, ip) in sorted(pending.items()):
             if runs and runs[-1][:2] == (at, ip) and len(runs[-1][2]) < 500:
@@ -109,11 +119,9 @@ class LastUseBuffer:
         with transaction.atomic(), connection.cursor() as cursor:
             for at, ip, pks in runs:
                 cursor.execute(
-                    "UPDATE contracts_apitoken SET last_used_at = %s, last_used_ip = %s"
-                    f" WHERE id IN ({', '.join(['%s'] * len(pks))})"
-                    " AND (last_used_at IS NULL OR last_used_at < %s)",
-                    [adapt(at), ip, *pks, adapt(at)],
+                    self.update_sql.format(ids=", ".join(["%s"] * len(pks))), [adapt(at), ip, *pks, adapt(at)]
                 )
+        return len(pending)
 
 
 _last_use = LastUseBuffer()

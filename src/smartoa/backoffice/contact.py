@@ -2,7 +2,8 @@
 
 A contract's machines are *seen* when they call the API with the contract's token (the token's last use and its
 address, written by ``api/auth.py`` at most once a minute), when they connect to the event stream (the token's
-``last_stream_at`` and address, written by the stream process) and when a webhook is delivered to them
+``last_stream_at`` and address, written by the stream process when a stream opens and once a minute while it
+stays open: a connected machine received what was published) and when a webhook is delivered to them
 (``notifications/queries.py``); their *last contact* is the latest API call or stream connection. The early
 warning lists, before HLAR, the contracts whose D+1 is published and not acknowledged (``consignes/queries.py``
 says which) and whose machines have had no contact since the current version was published, or for

@@ -154,32 +154,39 @@ def _reusable(previous: ComplianceRun, contracts: list[Contract]) -> list[int]:
 
 
 def _copy_results(previous: ComplianceRun, run: ComplianceRun, kept: list[int]) -> int:
-    """Copy ``previous``'s rows of the ``kept`` contracts under ``run`` in the database (INSERT … SELECT, by
-    chunks of contracts, nothing loaded here), keeping who computed them; the number of episodes copied."""
-    copied = 0
-    for model in (ContractMonth, EpisodeResult):
+    """Copy ``previous``'s rows of the ``kept`` contracts under ``run`` in the database (INSERT … SELECT, nothing
+    loaded here), keeping who computed them; the number of episodes copied. The contract-months by chunks of ids
+    (through the (run, contract) unique index); then the episodes of the contracts copied, in one statement (one
+    pass over the previous run's episodes, each checked through that index: an IN list per chunk would scan the
+    run's episodes once per chunk)."""
+    q = connection.ops.quote_name
+    months, episodes = (q(model._meta.db_table) for model in (ContractMonth, EpisodeResult))
+
+    def copy(model) -> tuple[str, str]:
         fields = [str(f.column) for f in model._meta.concrete_fields if not f.primary_key]
-        names = ", ".join(connection.ops.quote_name(c) for c in fields)
         chosen = ", ".join(
-            "%s"
-            if c == "run_id"
-            else "COALESCE(computed_by_id, run_id)"
-            if c == "computed_by_id"
-            else connection.ops.quote_name(c)
+            "%s" if c == "run_id" else "COALESCE(x.computed_by_id, x.run_id)" if c == "computed_by_id" else f"x.{q(c)}"
             for c in fields
         )
-        table = connection.ops.quote_name(model._meta.db_table)
-        for a in range(0, len(kept), 500):
-            ids = kept[a : a + 500]
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {table} ({names}) SELECT {chosen} FROM {table} "
-                    f"WHERE run_id = %s AND contract_id IN ({', '.join(['%s'] * len(ids))})",
-                    [run.pk, previous.pk, *ids],
-                )
-                if model is EpisodeResult:
-                    copied += cursor.rowcount
-    return copied
+        return ", ".join(q(c) for c in fields), chosen
+
+    names, chosen = copy(ContractMonth)
+    for a in range(0, len(kept), 500):
+        ids = kept[a : a + 500]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {months} ({names}) SELECT {chosen} FROM {months} x "
+                f"WHERE x.run_id = %s AND x.contract_id IN ({', '.join(['%s'] * len(ids))})",
+                [run.pk, previous.pk, *ids],
+            )
+    names, chosen = copy(EpisodeResult)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {episodes} ({names}) SELECT {chosen} FROM {episodes} x WHERE x.run_id = %s "
+            f"AND EXISTS (SELECT 1 FROM {months} m WHERE m.run_id = %s AND m.contract_id = x.contract_id)",
+            [run.pk, previous.pk, run.pk],
+        )
+        return cursor.rowcount
 
 
 def _discard(run: ComplianceRun) -> None:

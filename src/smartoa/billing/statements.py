@@ -161,7 +161,9 @@ def _statements(first: date, last: date, run: ComplianceRun, months: list) -> li
     """The statements of ``months`` (ContractMonth rows of ``run``, one chunk)."""
     pks = [m.contract_id for m in months]
     episodes = defaultdict(list)
-    for e in EpisodeResult.objects.filter(run=run, contract_id__in=pks).order_by("contract_id", "start"):
+    # by month and contract ids: the (month, contract, start) index, not a pass over the run's episodes per chunk
+    found = EpisodeResult.objects.filter(run=run, month=first, contract_id__in=pks).order_by("contract_id", "start")
+    for e in found:
         episodes[e.contract_id].append({"start": iso(e.start), "end": iso(e.end), **_figures(e)})
     acks = acknowledgment_days(first, last, pks)
     stale = stale_contracts(run, pks)

@@ -1,5 +1,6 @@
 """The fan-out: one reader of the event table per process, dispatching each new record to the open streams of its
-contract (each stream has its queue), a heartbeat for every stream, and the checks of a contract's open streams
+contract (each stream has its queue), a heartbeat for every stream (and, once a minute, every open stream's token
+noted as connected: ``last_stream_at``), and the checks of a contract's open streams
 when its API access changed (``access.changed``: a token revoked, an address removed), closing those refused.
 
 The reader wakes every SMARTOA_STREAM_POLL_SECONDS (SQLite), or when PostgreSQL notifies a commit
@@ -23,7 +24,7 @@ from django.db import connection
 from smartoa.core.clock import now
 from smartoa.notifications.eventlog import ACCESS_CHANGED
 from smartoa.stream import store
-from smartoa.stream.store import Record, Store, StreamUses
+from smartoa.stream.store import Record, Store, stream_uses
 
 log = logging.getLogger("smartoa.stream")
 
@@ -70,7 +71,8 @@ class Hub:
     def __init__(self, *, poll: float, heartbeat: float, threads: int) -> None:
         self.poll, self.heartbeat = poll, heartbeat
         self.store = Store(threads)
-        self.uses = StreamUses()
+        self.uses = stream_uses()
+        self.held_minute: datetime | None = None  # the minute the open streams were last noted as connected
         self.subscribers: dict[int, set[Subscriber]] = defaultdict(set)
         self.last_id = 0  # the last record dispatched
         self.access_marks: dict[int, int] = {}  # contract pk → id of its last access.changed record dispatched
@@ -188,11 +190,26 @@ class Hub:
     async def tick_forever(self) -> None:
         while True:
             await asyncio.sleep(self.heartbeat)
-            self.tick(now())
+            moment = now()
+            self.tick(moment)
+            self.note_held(moment)
             try:
                 await self.store.run(self.uses.flush)
             except Exception:  # informational only
                 log.warning("could not record the stream connections on their tokens", exc_info=True)
+
+    def note_held(self, moment: datetime) -> None:
+        """Once a minute, note every open stream's token as connected now (``last_stream_at``; its address was
+        written when it opened): a machine that stays connected is seen, and has received what was published
+        meanwhile. Written by the next flush in the database threads, one UPDATE per 500 ids."""
+        minute = moment.replace(second=0, microsecond=0)
+        if minute == self.held_minute:
+            return
+        self.held_minute = minute
+        for subscribers in self.subscribers.values():
+            for subscriber in subscribers:
+                if not subscriber.closed:
+                    self.uses.note(subscriber.token_pk, minute, "")
 
     def tick(self, moment: datetime) -> None:
         """A heartbeat to every open stream; those whose token expired are closed."""

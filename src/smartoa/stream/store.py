@@ -1,30 +1,28 @@
 """The stream process's database work, run in its threads (``Store.run``): reading new event records, a contract's
 replay, opening a stream (the API's authentication, without noting an API call) and recording the streams opened
-on their tokens (``last_stream_at``, ``last_stream_ip``, at most once a minute)."""
+and held on their tokens (``last_stream_at``, ``last_stream_ip``, to the minute, in batches)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import contextvars
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, TypeVar
 
-from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.db.models import Max, Min
 
-from smartoa.api.auth import ApiCaller, authenticate
+from smartoa.api.auth import ApiCaller, LastUseBuffer, authenticate
 from smartoa.contracts.models import ApiToken
 from smartoa.notifications.eventlog import ACCESS_CHANGED, wire
 from smartoa.notifications.models import Event
 
 T = TypeVar("T")
 READ_LIMIT = 5000  # event records read at once
-USE_GRANULARITY = timedelta(minutes=1)  # a token's stream connection is written at most this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,33 +110,10 @@ def still_allowed(authorization: str | None, ip: str, moment: datetime) -> str |
     return None
 
 
-class StreamUses:
-    """The streams opened on each token (when, to the minute, and from which address), written in batches by
-    ``flush``: a token's ``last_stream_at`` changes at most once a minute."""
-
-    def __init__(self) -> None:
-        self.pending: dict[int, tuple[datetime, str | None]] = {}
-        self.lock = threading.Lock()
-
-    def note(self, token_pk: int, moment: datetime, ip: str) -> None:
-        with self.lock:
-            self.pending[token_pk] = (moment.replace(second=0, microsecond=0), ip or None)
-
-    def flush(self) -> int:
-        """Write the pending connections (one UPDATE per token whose stored one is older); returns how many."""
-        with self.lock:
-            pending, self.pending = self.pending, {}
-        if not pending:
-            return 0
-        adapt = connection.ops.adapt_datetimefield_value
-        with transaction.atomic(), connection.cursor() as cursor:
-            for pk, (at, ip) in sorted(pending.items()):
-                cursor.execute(
-                    "UPDATE contracts_apitoken SET last_stream_at = %s, last_stream_ip = %s"
-                    " WHERE id = %s AND (last_stream_at IS NULL OR last_stream_at < %s)",
-                    [adapt(at), ip, pk, adapt(at)],
-                )
-        return len(pending)
+def stream_uses() -> LastUseBuffer:
+    """The buffer of the tokens' stream connections (``last_stream_at``, ``last_stream_ip``, to the minute): noted
+    when a stream opens and, for the streams still open, once a minute; written in batches by ``flush``."""
+    return LastUseBuffer(("last_stream_at", "last_stream_ip"), keep_ip=True)
 
 
 class Store:

@@ -93,6 +93,7 @@ class Config:
     reread_interval: float = 600
     reread_days_before: int = 1
     reread_days_after: int = 2
+    reset_days_after: int = 31
     stream: bool = True
     stream_retry_interval: float = 300
     stream_failures: int = 3
@@ -114,7 +115,7 @@ class Config:
 
 KNOWN = {
     "base_url", "contracts", "store", "command", "command_timeout", "ack", "poll_interval", "reread_interval",
-    "reread_days_before", "reread_days_after", "stream", "stream_retry_interval", "stream_failures",
+    "reread_days_before", "reread_days_after", "reset_days_after", "stream", "stream_retry_interval", "stream_failures",
     "idle_timeout", "timeout", "retries", "thresholds",
 }  # fmt: skip
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from smartoa_client.api import ApiError
 from smartoa_client.config import Config, ConfigError
 from smartoa_client.documents import InvalidDocument
 from smartoa_client.events import HEARTBEAT, EventStream, StreamUnavailable
-from smartoa_client.fleet import ContractSession, Received, warn
+from smartoa_client.fleet import ContractSession, Received, today, warn
 from smartoa_client.status import CRITICAL, findings
 from smartoa_client.store import Store
 
@@ -123,7 +123,7 @@ class ContractWatcher:
             warn(f"{self.id}: the API token expires at {expires.isoformat()}: run smartoa-client renew-token")
         elif kind == "stream.reset":
             warn(f"{self.id}: {data.get('message', 'events were missed')}; re-reading the days")
-            self.reread()
+            self.reread(days_after=self.config.reset_days_after)
         if event_id is not None:
             self.store.set_last_event_id(self.id, event_id)
 
@@ -139,10 +139,12 @@ class ContractWatcher:
         if time.monotonic() >= self.next_reread:
             self.reread()
 
-    def reread(self) -> None:
-        """Re-read every day of the window (yesterday … the day after tomorrow by default)."""
+    def reread(self, days_after: int = 0) -> None:
+        """Re-read every day of the window (yesterday … the day after tomorrow by default), or up to ``days_after``
+        days ahead when more (after a ``stream.reset``: events about any future day may have been missed)."""
         self.next_reread = time.monotonic() + self.config.reread_interval
         start, end = self.session.window()
+        end = max(end, today() + timedelta(days=days_after))
         for received in self.session.read_range(start, end, source="reread"):
             self.process(received)
 
