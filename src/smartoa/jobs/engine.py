@@ -8,16 +8,22 @@ PostgreSQL tables are created at first use.
 Features declare their jobs in their ``jobs.py`` with ``task`` (queued work) and ``scheduled`` (periodic work, listed
 in ``SCHEDULED`` for the control screen, each run recorded by ``jobs/runs.py``). The consumer (``smartoa worker``)
 runs both. Tests switch ``huey.immediate`` on: a queued task then runs at once, in the caller's thread.
+
+Every worker's scheduler queues every periodic job; each scheduled run (and each ``catch_up`` run) carries its slot,
+the period's start in real UTC time, and claims it with a ``JobRun`` row unique per (name, slot): the second worker's
+run of the same slot finds it claimed and is skipped, so a periodic job runs once per slot across all workers.
+Direct calls (``call_local``, immediate mode) carry no slot and always run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +36,22 @@ from huey import Huey, crontab
 from huey.storage import PostgresStorage, RedisStorage, SqliteStorage
 
 NAME = "smartoa"
+logger = logging.getLogger(__name__)
+
+
+class SlottedHuey(Huey):
+    """Huey whose scheduler gives each periodic run of a ``scheduled`` job its slot (``slot_of``), from the
+    scheduler's own (real, UTC) time."""
+
+    def read_periodic(self, timestamp):
+        if timestamp is None:
+            timestamp = self._get_timestamp()
+        tasks = super().read_periodic(timestamp)
+        for periodic in tasks:
+            job = _BY_TASK_NAME.get(periodic.name)
+            if job is not None:
+                periodic.kwargs = {"slot": slot_of(job.every, timestamp)}
+        return tasks
 
 
 class LazySqliteStorage(SqliteStorage):
@@ -76,11 +98,11 @@ def build(url: str, data_dir: Path) -> Huey:
     options: dict[str, Any] = {"results": False, "utc": True}
     if not url or url.startswith("sqlite:///"):
         filename = url.removeprefix("sqlite:///") or str(data_dir / "jobs.sqlite3")
-        return Huey(NAME, storage_class=LazySqliteStorage, filename=filename, timeout=20, **options)
+        return SlottedHuey(NAME, storage_class=LazySqliteStorage, filename=filename, timeout=20, **options)
     if url.startswith(("redis://", "rediss://")):
-        return Huey(NAME, storage_class=RedisStorage, url=url, **options)
+        return SlottedHuey(NAME, storage_class=RedisStorage, url=url, **options)
     if url.startswith(("postgres://", "postgresql://")):
-        return Huey(NAME, storage_class=LazyPostgresStorage, dsn=url, **options)
+        return SlottedHuey(NAME, storage_class=LazyPostgresStorage, dsn=url, **options)
     raise ValueError(f"unsupported SMARTOA_JOBS_URL {url!r}")
 
 
@@ -101,15 +123,28 @@ class Scheduled:
 
 SCHEDULED: dict[str, Scheduled] = {}
 _PERIODIC: dict[str, Any] = {}  # name → its Huey task
+_BY_TASK_NAME: dict[str, Scheduled] = {}  # Huey's task name → the job
+
+
+def slot_of(every: timedelta, moment: datetime | None = None) -> datetime:
+    """The start of the period of length ``every`` holding ``moment`` (naive means UTC; default: the real time now,
+    not the controllable clock, as Huey's scheduler runs on real time), counted from the Unix epoch in UTC."""
+    if moment is None:
+        moment = datetime.now(UTC)
+    elif moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    seconds = int(moment.timestamp())
+    step = int(every.total_seconds())
+    return datetime.fromtimestamp(seconds - seconds % step, UTC)
 
 
 def catch_up() -> list[str]:
     """Queue one run of every periodic job that the scheduler would not start at once (those of more than a
-    minute): a worker that starts (after a stop, a deployment) does not wait up to a day for them. Returns their
-    names."""
+    minute): a worker that starts (after a stop, a deployment) does not wait up to a day for them. Each run claims
+    the current slot, so a job another worker already ran in this slot is not run again. Returns their names."""
     names = [name for name, job in SCHEDULED.items() if job.every > timedelta(minutes=1)]
     for name in names:
-        _PERIODIC[name]()
+        _PERIODIC[name](slot=slot_of(SCHEDULED[name].every))
     return names
 
 
@@ -171,20 +206,29 @@ def _crontab(every: timedelta):
 
 def scheduled(name: str, *, label: StrOrPromise, every: timedelta) -> Callable[[Callable], Any]:
     """Register ``func`` as a periodic job named ``name``, run every ``every`` by the worker's scheduler; each run
-    is recorded (``jobs/runs.py``) and ``func`` receives the run's counts dict to fill."""
-    from smartoa.jobs.runs import recorded
+    is recorded (``jobs/runs.py``) and ``func`` receives the run's counts dict to fill. A run given a ``slot`` (the
+    scheduler's, ``catch_up``'s) first claims it and is skipped if another run has; one without always runs."""
+    from smartoa.jobs.runs import claim, recorded
 
     if name in SCHEDULED:
         raise ValueError(f"two periodic jobs are named {name!r}")
     SCHEDULED[name] = Scheduled(name, label, every)
+    task_name = name.replace(".", "_")
+    _BY_TASK_NAME[task_name] = SCHEDULED[name]
 
     def register(func: Callable) -> Any:
         @functools.wraps(func)
-        def run() -> None:
-            with recorded(name) as counts:
+        def run(slot: datetime | None = None) -> None:
+            claimed = None
+            if slot is not None:
+                claimed = claim(name, slot)
+                if claimed is None:
+                    logger.debug("%s: the slot %s is already claimed, skipped", name, slot.isoformat())
+                    return
+            with recorded(name, run=claimed) as counts:
                 func(counts)
 
-        periodic = huey.periodic_task(_crontab(every), name=name.replace(".", "_"))(_fresh_connections(run))
+        periodic = huey.periodic_task(_crontab(every), name=task_name)(_fresh_connections(run))
         _PERIODIC[name] = periodic
         return periodic
 

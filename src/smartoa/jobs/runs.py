@@ -1,5 +1,7 @@
 """Recording job runs: ``recorded(name)`` wraps one run of a job in a ``JobRun`` row, written and finished outside
-the job's own transaction, so that a failed run (its work rolled back) is still recorded as failed."""
+the job's own transaction, so that a failed run (its work rolled back) is still recorded as failed.
+``claim(name, slot)`` starts the row of a scheduled run only if no other run has claimed the same slot (a unique
+constraint): one run per slot across workers."""
 
 from __future__ import annotations
 
@@ -8,18 +10,32 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
+from django.db import IntegrityError, transaction
+
 from smartoa.core.clock import now
 from smartoa.jobs.models import JobRun
 
 MESSAGE_LIMIT = 4000  # characters of the error and the end of its traceback kept on a failed run
 
 
+def claim(name: str, slot: datetime) -> JobRun | None:
+    """Start the ``running`` row of job ``name``'s run for ``slot``; None (nothing written) if a run of the same
+    job has already claimed that slot (another worker's)."""
+    try:
+        with transaction.atomic():
+            return JobRun.objects.create(name=name, started_at=now(), slot=slot)
+    except IntegrityError:
+        return None
+
+
 @contextmanager
-def recorded(name: str) -> Iterator[dict]:
-    """Record one run of job ``name``: a ``running`` row at the start; at the end ``succeeded`` with the counts
-    the job put in the yielded dict, or ``failed`` with the error (the exception is raised again). The job opens
-    its own transaction inside the block; call this outside any (the rows commit on their own)."""
-    run = JobRun.objects.create(name=name, started_at=now())
+def recorded(name: str, *, run: JobRun | None = None) -> Iterator[dict]:
+    """Record one run of job ``name``: a ``running`` row at the start (or ``run``, the row ``claim`` started); at
+    the end ``succeeded`` with the counts the job put in the yielded dict, or ``failed`` with the error (the
+    exception is raised again). The job opens its own transaction inside the block; call this outside any (the rows
+    commit on their own)."""
+    if run is None:
+        run = JobRun.objects.create(name=name, started_at=now())
     counts: dict = {}
     try:
         yield counts
