@@ -2,7 +2,8 @@
 
 Three limits, applied by ``smartoa.wsgi`` (the command line and jobs keep the longer ones of settings.py):
 
-- connecting: PostgreSQL's ``connect_timeout`` (a server that accepts and never answers);
+- connecting: PostgreSQL's ``connect_timeout``, taken from what is left of the request's budget (whole seconds,
+  at least 2: psycopg's floor) for a server that accepts and never answers;
 - a lock: SQLite's busy timeout (another process holding the write lock);
 - everything else: a watchdog thread. A server that does not answer at all (PostgreSQL paused with SIGSTOP, a
   network partition) never runs its own ``statement_timeout`` and the kernel keeps acknowledging what the client
@@ -10,7 +11,10 @@ Three limits, applied by ``smartoa.wsgi`` (the command line and jobs keep the lo
   the request's connection down (PostgreSQL) or interrupts its statement (SQLite). The request's wait ends at
   once with an OperationalError, answered 503 with Retry-After; the broken connection is discarded.
 
-A request that needs a new connection after its connection was cut may wait up to the connect timeout more.
+Connecting counts in the budget and a request waits only once: after its connection was cut or a connection
+attempt failed, the request's next attempts fail at once (no second wait on the same stalled server; the health
+check of a reused connection and the reconnect after it are one wait, not two). A request whose connecting starts
+with less than 2 s of budget left may overrun it by the rest of psycopg's 2 s floor.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ class Watchdog:
 
     def __init__(self, check_every: float = CHECK_EVERY):
         self.check_every = check_every
-        self.armed: dict[int, list] = {}  # thread id -> [deadline, DatabaseWrapper, cut?]
+        self.armed: dict[int, list] = {}  # thread id -> [deadline, DatabaseWrapper, cut or failed to connect?]
         self.lock = threading.Lock()
         self.pid: int | None = None  # the process the thread runs in (a fork does not inherit threads)
 
@@ -110,13 +114,44 @@ class DatabaseBudget:
             watchdog.disarm(entry)
 
 
+def connect_timeout(seconds_left: float) -> int:
+    """PostgreSQL's connect_timeout for ``seconds_left`` of budget: whole seconds, never more than what is left,
+    at least 2 (psycopg raises anything lower to 2)."""
+    return max(2, math.floor(seconds_left))
+
+
+def budgeted_connect(get_new_connection):
+    """Wrap a PostgreSQL ``DatabaseWrapper.get_new_connection``: inside a request's budget, connecting waits at
+    most what is left of it and never again after the request's connection was cut or failed to open."""
+
+    def get_new_connection_within_budget(self, conn_params):
+        entry = watchdog.armed.get(threading.get_ident())
+        if entry is None:  # outside a request (startup, a thread of its own): the process's limits
+            return get_new_connection(self, conn_params)
+        left = entry[0] - time.monotonic()
+        if entry[2] or left <= 0:
+            raise self.Database.OperationalError("the request's database time budget is spent")
+        try:
+            return get_new_connection(self, {**conn_params, "connect_timeout": connect_timeout(left)})
+        except self.Database.Error:
+            entry[2] = True  # one wait per request: later attempts of this request fail at once
+            raise
+
+    get_new_connection_within_budget.within_budget = True  # type: ignore[attr-defined]
+    return get_new_connection_within_budget
+
+
 def use_web_limits(timeout: float, alias: str = DEFAULT_DB_ALIAS) -> None:
     """Tighten the connect and lock timeouts of the connections this process opens from now on to ``timeout``
-    seconds (PostgreSQL's connect_timeout counts whole seconds, at least 2)."""
+    seconds (PostgreSQL's connect_timeout counts whole seconds, at least 2), and make PostgreSQL connecting count
+    in the request's budget (``budgeted_connect``)."""
     settings_dict = connections.settings[alias]
     options = settings_dict.setdefault("OPTIONS", {})
     engine = settings_dict["ENGINE"]
     if engine == "django.db.backends.sqlite3":
         options["timeout"] = timeout
     elif engine == "django.db.backends.postgresql":
-        options["connect_timeout"] = max(2, math.ceil(timeout))
+        options["connect_timeout"] = connect_timeout(timeout)
+        wrapper_class = type(connections[alias])
+        if not getattr(wrapper_class.get_new_connection, "within_budget", False):
+            wrapper_class.get_new_connection = budgeted_connect(wrapper_class.get_new_connection)  # type: ignore[method-assign]
