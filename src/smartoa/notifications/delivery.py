@@ -9,9 +9,11 @@ outcome in its own committed transaction.
   then it is marked failed. A webhook removed meanwhile fails at once.
 - Claims skip rows locked by another worker (PostgreSQL), or are serialised by SQLite's write lock: two workers
   never hold the same message.
-- In order per contract and destination: a message is claimed only when no earlier message (lower id) of the same
-  kind, contract and recipient (webhook URL or e-mail address) is still pending, whether it waits for a retry or is
-  being sent. A receiver down for an hour gets its calls afterwards in the order they were written; a later
+- In order per contract and destination: a message about a contract is claimed only when no earlier message (lower
+  id) of the same kind, contract and recipient (webhook URL or e-mail address) is still pending, whether it waits for
+  a retry or is being sent. Messages about no single contract (an account's security e-mails: password reset, first
+  connection; e-mails grouping several contracts) wait behind nothing: a reset link must not queue behind an e-mail
+  being retried. A receiver down for an hour gets its calls afterwards in the order they were written; a later
   message never overtakes a pending earlier one (it waits behind it, at worst until the next periodic run).
 """
 
@@ -93,18 +95,6 @@ def _behind_an_earlier_one() -> Exists:
     )
 
 
-def _behind_an_earlier_one_without_contract() -> Exists:
-    return Exists(
-        OutboxMessage.objects.filter(
-            status=Status.PENDING,
-            kind=OuterRef("kind"),
-            recipient=OuterRef("recipient"),
-            contract_id__isnull=True,
-            pk__lt=OuterRef("pk"),
-        )
-    )
-
-
 def claim(limit: int, *, among: Sequence[str] | None = None) -> tuple[str, list[OutboxMessage]]:
     """Lease up to ``limit`` due messages (whose delivery id is in ``among``, if given) to this run, committed at
     once; returns the lease token and them."""
@@ -115,7 +105,6 @@ def claim(limit: int, *, among: Sequence[str] | None = None) -> tuple[str, list[
             .filter(_free(moment), status=Status.PENDING, next_attempt_at__lte=moment)
             .filter(attempts__lt=settings.SMARTOA_OUTBOX_MAX_ATTEMPTS)
             .exclude(Q(contract_id__isnull=False) & _behind_an_earlier_one())
-            .exclude(Q(contract_id__isnull=True) & _behind_an_earlier_one_without_contract())
         )
         if among is not None:
             due = due.filter(delivery_id__in=among)
